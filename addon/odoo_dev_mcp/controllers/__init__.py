@@ -1,0 +1,1 @@
+from . import mcp_endpoint  # noqa: F401

@@ -1,0 +1,1 @@
+from . import mcp_heartbeat, res_config_settings  # noqa: F401

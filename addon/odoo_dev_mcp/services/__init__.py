@@ -1,0 +1,1 @@
+from . import phone_home, registration, version  # noqa: F401
