@@ -184,10 +184,19 @@ _in_flight: set[tuple[str, str]] = set()
 _in_flight_lock = threading.Lock()
 
 
-def _running_tests() -> bool:
-    # Odoo's test mode shares one cursor between "requests": a thread must not open cursors then.
+def _running_tests(dbname: str) -> bool:
+    """Odoo runs tests: then a thread must not open cursors and post-commit hooks never run.
+
+    current_test is only set for at_install tests; HttpCase puts the registry in test mode (its
+    requests share the test cursor); the test runner's own thread is marked `testing`.
+    """
     from odoo.modules import module as odoo_module
-    return bool(getattr(odoo_module, "current_test", None))
+    if getattr(odoo_module, "current_test", None):
+        return True
+    if getattr(threading.current_thread(), "testing", False):
+        return True
+    in_test_mode = getattr(Registry(dbname), "in_test_mode", None)
+    return bool(in_test_mode and in_test_mode())
 
 
 def _run_in_background(dbname: str, hostname: str, trigger: str):
@@ -215,7 +224,7 @@ def start_registration(dbname: str, hostname: str, trigger: str) -> bool:
         if key in _in_flight:
             return False
         _in_flight.add(key)
-    if _running_tests():
+    if _running_tests(dbname):
         _run_in_background(dbname, hostname, trigger)
         return True
     thread = threading.Thread(target=_run_in_background, args=(dbname, hostname, trigger),
@@ -234,5 +243,9 @@ def schedule_after_commit(env, trigger: str) -> bool:
     if not hostname_needs_report(env, hostname):
         return False
     dbname = env.cr.dbname
-    env.cr.postcommit.add(lambda: start_registration(dbname, hostname, trigger))
+    if _running_tests(dbname):
+        # Odoo's TestCursor drops post-commit callbacks; there is no commit to wait for anyway.
+        start_registration(dbname, hostname, trigger)
+    else:
+        env.cr.postcommit.add(lambda: start_registration(dbname, hostname, trigger))
     return True

@@ -1,0 +1,1 @@
+from . import test_health_route, test_phone_home, test_registration
