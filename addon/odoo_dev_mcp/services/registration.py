@@ -20,6 +20,7 @@ After the POST, one transaction either records success (`mcp.last_hostname` = ho
 """
 
 import logging
+import random
 import threading
 import time
 
@@ -43,6 +44,7 @@ BACKING_OFF_MARK = "+"
 UNCLAIMED = f"{0:012d}{REGISTERING}-"
 NEVER_REPORTED = "-"  # no hostname is "-": the initial value of mcp.last_hostname
 POLL_SECONDS = 0.2
+CLAIM_TRIES = 5
 
 # A concurrent transaction holds or changed the row: someone else won this round.
 _LOST_RACE = (pg_errors.SerializationFailure, pg_errors.LockNotAvailable,
@@ -96,22 +98,29 @@ def ensure_parameters(env):
 
 
 def _try_claim(registry, hostname: str) -> str | None:
-    """The compare-and-set. Returns the claim value we now hold, or None if we lost."""
-    now = time.time()
-    claim = _claim_value(now + CLAIM_LEASE_SECONDS, hostname)
-    try:
-        with registry.cursor() as cr:
-            cr.execute(_CLAIM_SQL, (claim, CLAIM_KEY, _epoch12(now), hostname,
-                                    LAST_HOSTNAME_KEY, hostname))
-            won = bool(cr.fetchall())
-            if not won:
+    """The compare-and-set. Returns the claim value we now hold, or None if we lost.
+
+    A serialization failure only says that some transaction touched the row (a winner, or a
+    finishing attempt releasing it): the claim is tried again on a fresh snapshot, where a live
+    claim or a reported hostname shows and makes the UPDATE match nothing.
+    """
+    for attempt in range(CLAIM_TRIES):
+        now = time.time()
+        claim = _claim_value(now + CLAIM_LEASE_SECONDS, hostname)
+        try:
+            with registry.cursor() as cr:
+                cr.execute(_CLAIM_SQL, (claim, CLAIM_KEY, _epoch12(now), hostname,
+                                        LAST_HOSTNAME_KEY, hostname))
+                if cr.fetchall():
+                    return claim
                 cr.execute("SELECT 1 FROM ir_config_parameter WHERE key = %s", (CLAIM_KEY,))
                 if not cr.fetchall():
                     # Someone deleted the key in System Parameters: recreate it, lose this round.
                     ensure_parameters(api.Environment(cr, SUPERUSER_ID, {}))
-    except _LOST_RACE:
-        return None
-    return claim if won else None
+                return None
+        except _LOST_RACE:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return None
 
 
 def _finish(registry, hostname: str, claim: str, succeeded: bool):
@@ -120,11 +129,18 @@ def _finish(registry, hostname: str, claim: str, succeeded: bool):
         released = _claim_value(0, hostname)
     else:
         released = _claim_value(time.time() + RETRY_AFTER_SECONDS, hostname, BACKING_OFF_MARK)
-    with registry.cursor() as cr:
-        cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim))
-        if succeeded:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, hostname)
+    for attempt in range(CLAIM_TRIES):
+        try:
+            with registry.cursor() as cr:
+                cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim))
+                if succeeded:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, hostname)
+            break
+        except _LOST_RACE:
+            # Nobody else writes these rows while our claim lives: a passing conflict, try again.
+            # Given up, the lease still expires and a later trigger registers again.
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     # Tell the other workers their cached get_param values are stale (Odoo does this at the end
     # of a request or cron job; this transaction belongs to neither).
     registry.signal_changes()
