@@ -135,9 +135,19 @@ def get_ip_addresses(hostname: str | None = None) -> dict:
 
 # ---------------------------------------------------------------- payloads
 
+def _setting(icp, key):
+    """A setting from System Parameters (Settings > MCP) or else from the server's odoo.conf,
+    where `mcp.phone_home_url` is spelled `mcp_phone_home_url` (fleet-wide configuration)."""
+    return icp.get_param(key) or config.get(key.replace(".", "_")) or ""
+
+
 def _settings(env):
     icp = env["ir.config_parameter"].sudo()
-    return icp.get_param(URL_KEY) or "", icp.get_param(TOKEN_KEY) or "", icp.get_param(PORT_KEY)
+    return _setting(icp, URL_KEY), _setting(icp, TOKEN_KEY), _setting(icp, PORT_KEY)
+
+
+def receiver_url(env) -> str:
+    return _setting(env["ir.config_parameter"].sudo(), URL_KEY)
 
 
 def _advertised_port(configured) -> int:

@@ -83,10 +83,9 @@ def _epoch12(moment: float) -> str:
 
 def hostname_needs_report(env, hostname: str) -> bool:
     """The cheap check: cached get_param reads only. True when a registration should be tried."""
-    icp = env["ir.config_parameter"].sudo()
-    if not icp.get_param(phone_home.URL_KEY):
+    if not phone_home.receiver_url(env):
         return False
-    return icp.get_param(LAST_HOSTNAME_KEY) != hostname
+    return env["ir.config_parameter"].sudo().get_param(LAST_HOSTNAME_KEY) != hostname
 
 
 def ensure_parameters(env):
@@ -95,6 +94,11 @@ def ensure_parameters(env):
     for key, initial in ((LAST_HOSTNAME_KEY, NEVER_REPORTED), (CLAIM_KEY, UNCLAIMED)):
         if not icp.search([("key", "=", key)]):
             icp.set_param(key, initial)
+
+
+def forget_reported_hostname(env):
+    """The receiver changed: it has never heard of us, so the next trigger registers again."""
+    env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, NEVER_REPORTED)
 
 
 def _try_claim(registry, hostname: str) -> str | None:
