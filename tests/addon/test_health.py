@@ -91,27 +91,31 @@ def test_no_receiver_url_no_registration(client, receiver, hostname, statements)
 
 
 def test_the_thread_never_touches_the_request_cursor(client, configured, monkeypatch):
-    from odoo.addons.odoo_dev_mcp.services import phone_home, registration
-    request_cursors, thread_cursors = [], []
-    schedule, register = registration.schedule_after_commit, phone_home.register_server
+    """The registration thread runs on cursors of its own: not one statement of it goes
+    through the request's cursor (closed, or worse shared, by the time the thread runs)."""
+    import threading
+
+    from odoo import sql_db
+    from odoo.addons.odoo_dev_mcp.services import registration
+    request_cursors, used_by_thread = [], []
+    schedule, execute = registration.schedule_after_commit, sql_db.Cursor.execute
 
     def spy_schedule(env, trigger):
         request_cursors.append(env.cr)
         return schedule(env, trigger)
 
-    def spy_register(env):
-        thread_cursors.append(env.cr)
-        # By now the request is over and its cursor closed: using it would raise.
-        assert request_cursors[0].closed
-        return register(env)
+    def spy_execute(cursor, *args, **kwargs):
+        if threading.current_thread().name.startswith("mcp-register"):
+            used_by_thread.append(cursor)
+        return execute(cursor, *args, **kwargs)
 
     monkeypatch.setattr(registration, "schedule_after_commit", spy_schedule)
-    monkeypatch.setattr(phone_home, "register_server", spy_register)
-    # the controller imported the module, not the function: the spy is seen
+    monkeypatch.setattr(sql_db.Cursor, "execute", spy_execute)
     health(client)
     wait_threads()
     assert configured.paths() == ["/register"]
-    assert thread_cursors and thread_cursors[0] is not request_cursors[0]
+    assert request_cursors and used_by_thread
+    assert all(cursor is not request_cursors[0] for cursor in used_by_thread)
 
 
 def test_a_rolled_back_transaction_starts_no_registration(registry, configured):
