@@ -1,0 +1,1 @@
+from . import db, model  # noqa: F401

@@ -1,0 +1,1 @@
+from . import heartbeat  # noqa: F401
