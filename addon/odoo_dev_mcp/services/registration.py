@@ -233,18 +233,19 @@ def _run_in_background(dbname: str, hostname: str, trigger: str):
             _in_flight.discard((dbname, hostname))
 
 
-def start_registration(dbname: str, hostname: str, trigger: str) -> bool:
-    """Run ensure_registered in a daemon thread (inline under Odoo's test mode).
+def start_registration(dbname: str, hostname: str, trigger: str, background: bool = True) -> bool:
+    """Run ensure_registered in a daemon thread, or inline (not in background, or under Odoo's
+    test mode).
 
     Takes plain values only: the thread opens its own cursor and never sees a request's env.
-    At most one such thread per database and hostname per process.
+    At most one run per database and hostname per process at a time.
     """
     key = (dbname, hostname)
     with _in_flight_lock:
         if key in _in_flight:
             return False
         _in_flight.add(key)
-    if _running_tests(dbname):
+    if not background or _running_tests(dbname):
         _run_in_background(dbname, hostname, trigger)
         return True
     thread = threading.Thread(target=_run_in_background, args=(dbname, hostname, trigger),
@@ -253,11 +254,13 @@ def start_registration(dbname: str, hostname: str, trigger: str) -> bool:
     return True
 
 
-def schedule_after_commit(env, trigger: str) -> bool:
+def schedule_after_commit(env, trigger: str, background: bool = True) -> bool:
     """If the hostname needs reporting, register once the current transaction commits.
 
     Nothing is written and nothing leaves the process here; a rolled-back or replayed request
-    drops the callback with the rest of its work.
+    drops the callback with the rest of its work. `background=False` registers inside the
+    post-commit callback itself: for the install, whose process may exit right after
+    (`odoo-bin -i ... --stop-after-init` would kill a daemon thread mid-call).
     """
     hostname = phone_home.get_server_hostname()
     if not hostname_needs_report(env, hostname):
@@ -265,7 +268,7 @@ def schedule_after_commit(env, trigger: str) -> bool:
     dbname = env.cr.dbname
     if _running_tests(dbname):
         # Odoo's TestCursor drops post-commit callbacks; there is no commit to wait for anyway.
-        start_registration(dbname, hostname, trigger)
+        start_registration(dbname, hostname, trigger, background)
     else:
-        env.cr.postcommit.add(lambda: start_registration(dbname, hostname, trigger))
+        env.cr.postcommit.add(lambda: start_registration(dbname, hostname, trigger, background))
     return True
