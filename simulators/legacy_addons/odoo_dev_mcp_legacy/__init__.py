@@ -1,0 +1,2 @@
+from . import models
+from .models.legacy import post_init_hook
