@@ -1,39 +1,10 @@
 """Exactly once, for real: N forked workers that see a new hostname at the same moment send ONE
 registration, health and cron together included; a failed one is tried again later."""
 
-import os
-
 import pytest
 
 from .conftest import wait_threads
 from .workers import run_in_workers
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, sim_config):
-    """Each test on SQLite, and on the real PostgreSQL when ODOO_SIM_TEST_PG_DSN is set
-    (required under CI: unreachable there fails instead of skipping)."""
-    if request.param == "sqlite":
-        yield "sqlite"
-        return
-    dsn = os.environ.get("ODOO_SIM_TEST_PG_DSN")
-    if not dsn:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the PostgreSQL tests: set ODOO_SIM_TEST_PG_DSN")
-        pytest.skip("ODOO_SIM_TEST_PG_DSN not set")
-    import psycopg2
-    try:
-        psycopg2.connect(dsn, dbname="postgres", connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable at {dsn} in CI: {error}")
-        pytest.skip(f"PostgreSQL unreachable: {error}")
-    saved = sim_config["sim_db_dsn"]
-    sim_config["sim_db_dsn"] = dsn
-    try:
-        yield "postgresql"
-    finally:
-        sim_config["sim_db_dsn"] = saved
 
 
 @pytest.fixture

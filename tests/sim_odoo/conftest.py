@@ -106,38 +106,6 @@ def run_flavour(version, code, tmp_path, timeout=60):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture
-def pg_dsn():
-    """PostgreSQL DSN from ODOO_SIM_TEST_PG_DSN; skipped when unset, and
-    when unreachable unless CI is set (then the test FAILS)."""
-    dsn = os.environ.get('ODOO_SIM_TEST_PG_DSN')
-    if not dsn:
-        pytest.skip('ODOO_SIM_TEST_PG_DSN not set')
-    import psycopg2
-    try:
-        psycopg2.connect(dsn, dbname='postgres', connect_timeout=3).close()
-    except psycopg2.OperationalError as e:
-        if os.environ.get('CI'):
-            pytest.fail(f'PostgreSQL unreachable at {dsn} in CI: {e}')
-        pytest.skip(f'PostgreSQL unreachable: {e}')
-    return dsn
-
-
-@pytest.fixture(params=['sqlite', 'postgresql'])
-def backend(request, sim_config):
-    """Run a test on SQLite, and on PostgreSQL when available."""
-    if request.param == 'sqlite':
-        yield 'sqlite'
-        return
-    dsn = request.getfixturevalue('pg_dsn')
-    saved = sim_config['sim_db_dsn']
-    sim_config['sim_db_dsn'] = dsn
-    try:
-        yield 'postgresql'
-    finally:
-        sim_config['sim_db_dsn'] = saved
-
-
 def new_uid(env, login):
     """A plain internal user, not in base.group_system."""
     return env['res.users'].create({'name': login.title(), 'login': login}).id

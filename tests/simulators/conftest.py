@@ -4,7 +4,6 @@ independent recording endpoint, simulations that are always closed, PostgreSQL w
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -116,24 +115,6 @@ def make_sim(request, tmp_path_factory):
                     shutil.copy(source, target / name)
             print(f"simulation {index}: logs and events kept in {target}")
         sim.close()
-
-
-@pytest.fixture
-def pg_dsn():
-    """PostgreSQL DSN from ODOO_SIM_TEST_PG_DSN: skipped when unset; when unreachable, skipped
-    unless CI is set, then the test FAILS."""
-    dsn = os.environ.get("ODOO_SIM_TEST_PG_DSN")
-    if not dsn:
-        pytest.skip("ODOO_SIM_TEST_PG_DSN not set")
-    import psycopg2
-
-    try:
-        psycopg2.connect(dsn, dbname="postgres", connect_timeout=3).close()
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable at {dsn} in CI: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    return dsn
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,0 +1,239 @@
+"""The storage interface, for every backend (SQLite today)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from receiver_support import REPO_ROOT, enriched_payload, receiver_env, registration_payload
+
+from receiver.errors import StorageError
+from receiver.status import StatusRule
+from receiver.storage import ServerQuery, Storage
+from receiver.storage.sqlite import SQLiteStorage
+
+T = 1_750_000_000_000_000  # a fixed "now", microseconds
+
+
+def _sqlite(path: Path) -> Storage:
+    return SQLiteStorage(str(path / "storage.db"), checkpoint_interval=0.05)
+
+
+BACKENDS = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def open_backend(request, tmp_path):
+    """``open_backend()`` opens (or reopens) the same store; all are closed at the end."""
+    opened: list[Storage] = []
+
+    def open_() -> Storage:
+        store = BACKENDS[request.param](tmp_path)
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_backend) -> Storage:
+    return open_backend()
+
+
+def test_heartbeat_merge_contract(store):
+    first = store.heartbeat(enriched_payload("a", hostname="h1"), T)
+    assert first.created and first.record.heartbeat_count == 1
+    second = store.heartbeat({"server_id": "a", "status": "healthy", "timestamp": "t"}, T + 5)
+    assert not second.created
+    assert second.record.heartbeat_count == 2
+    assert second.record.info["hostname"] == "h1"
+    assert second.record.last_seen == T + 5
+    third = store.heartbeat({"server_id": "a", "hostname": "h2"}, T + 9)
+    assert third.record.info["hostname"] == "h2"
+    assert third.record.info["capabilities"] == enriched_payload("a")["capabilities"]
+    assert store.get("a") == third.record
+
+
+def test_last_seen_always_moves_even_if_the_clock_does_not(store):
+    store.heartbeat({"server_id": "a"}, T)
+    again = store.heartbeat({"server_id": "a"}, T)
+    earlier = store.heartbeat({"server_id": "a"}, T - 10)
+    assert T < again.record.last_seen < earlier.record.last_seen
+
+
+def test_register_contract(store):
+    new = store.register(registration_payload("a", hostname="h1"), T)
+    assert new.created
+    assert (new.record.registered_at, new.record.heartbeat_count) == (T, 0)
+    store.heartbeat({"server_id": "a"}, T + 1)
+    again = store.register(registration_payload("a", hostname="h2"), T + 2)
+    assert not again.created
+    assert again.record.registered_at == T
+    assert again.record.heartbeat_count == 1
+    assert again.record.info["hostname"] == "h2"
+    assert again.record.last_seen == T + 2
+
+
+def test_delete(store):
+    store.register(registration_payload("a"), T)
+    assert store.delete("a") is True
+    assert store.get("a") is None
+    assert store.delete("a") is False
+    assert store.heartbeat({"server_id": "a"}, T + 1).created
+
+
+def test_concurrent_heartbeats_are_all_counted(store):
+    def beat():
+        for _ in range(200):
+            store.heartbeat({"server_id": "hot"}, T)
+
+    threads = [threading.Thread(target=beat) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("hot").heartbeat_count == 3200
+
+
+def test_reopen_keeps_everything(open_backend):
+    store = open_backend()
+    for n in range(50):
+        store.heartbeat(enriched_payload(f"s{n}", hostname=f"h{n}"), T + n)
+    store.register(registration_payload("s7", hostname="renamed"), T + 100)
+    store.delete("s3")
+    snapshot = {r.server_id: r for r in store.list_servers(ServerQuery(limit=1000), StatusRule(), T).records}
+    store.close()
+    reopened = open_backend()
+    again = {r.server_id: r for r in reopened.list_servers(ServerQuery(limit=1000), StatusRule(), T).records}
+    assert again == snapshot
+    assert "s3" not in again and again["s7"].info["hostname"] == "renamed"
+
+
+def test_listing_filters_sorts_and_pages(store):
+    stages = ["production", "staging", "dev"]
+    for n in range(30):
+        store.heartbeat(
+            enriched_payload(f"db_srv{n:02d}", hostname=f"Host-{29 - n:02d}", odoo_stage=stages[n % 3]),
+            T - n * 60_000_000,  # one minute apart
+        )
+    rule = StatusRule()
+    page = store.list_servers(ServerQuery(limit=10), rule, T)
+    assert page.total == 30
+    assert [r.server_id for r in page.records] == [f"db_srv{n:02d}" for n in range(10)]
+    page = store.list_servers(ServerQuery(limit=10, offset=25), rule, T)
+    assert [r.server_id for r in page.records] == [f"db_srv{n:02d}" for n in range(25, 30)]
+    by_host = store.list_servers(ServerQuery(sort="hostname", limit=3), rule, T)
+    assert [r.info["hostname"] for r in by_host.records] == ["Host-00", "Host-01", "Host-02"]
+    newest = store.list_servers(ServerQuery(sort="last_seen", descending=True, limit=2), rule, T)
+    assert [r.server_id for r in newest.records] == ["db_srv00", "db_srv01"]
+    staging = store.list_servers(ServerQuery(stages=("staging",), limit=100), rule, T)
+    assert staging.total == 10
+    assert {r.info["odoo_stage"] for r in staging.records} == {"staging"}
+    found = store.list_servers(ServerQuery(text="HOST-2", limit=100), rule, T)
+    assert found.total == 10  # Host-20 .. Host-29, matched case-insensitively
+    # online: <= 150 s old -> minutes 0, 1, 2; late: <= 600 s -> minutes 3..10
+    online = store.list_servers(ServerQuery(statuses=("online",), limit=100), rule, T)
+    assert online.total == 3
+    late = store.list_servers(ServerQuery(statuses=("late",), limit=100), rule, T)
+    assert late.total == 8
+    both = store.list_servers(ServerQuery(statuses=("online", "offline"), limit=100), rule, T)
+    assert both.total == 30 - 8
+
+
+def test_missing_sort_values_come_last(store):
+    store.heartbeat({"server_id": "b-bare"}, T)
+    store.heartbeat(enriched_payload("a-full", hostname="zzz"), T)
+    for descending in (False, True):
+        page = store.list_servers(ServerQuery(sort="hostname", descending=descending), StatusRule(), T)
+        assert [r.server_id for r in page.records] == ["a-full", "b-bare"]
+
+
+def test_closed_storage_refuses_work(open_backend):
+    store = open_backend()
+    store.check()
+    store.close()
+    with pytest.raises(StorageError):
+        store.heartbeat({"server_id": "late"}, T)
+    with pytest.raises(StorageError):
+        store.check()
+    store.close()  # idempotent
+
+
+# -- SQLite specifics ----------------------------------------------------------------
+
+_CRASH_SCRIPT = """
+import os, sys
+from receiver.storage import acklog
+from receiver.storage.sqlite import SQLiteStorage
+acklog.SEGMENT_BYTES = int(sys.argv[2])
+store = SQLiteStorage(sys.argv[1], checkpoint_interval=3600)
+for n in range(200):
+    store.heartbeat({"server_id": "s%d" % (n % 20), "hostname": "h%d" % n}, 1_000_000 + n)
+store.delete("s0")
+os._exit(0)  # no close(), no checkpoint: like kill -9
+"""
+
+
+@pytest.mark.parametrize("segment_bytes", [32 * 1024 * 1024, 4096], ids=["one-segment", "many"])
+def test_sqlite_recovers_acknowledged_writes_after_a_crash(tmp_path, segment_bytes):
+    db = tmp_path / "crash.db"
+    subprocess.run([sys.executable, "-c", _CRASH_SCRIPT, str(db), str(segment_bytes)],
+                   cwd=REPO_ROOT, env=receiver_env(), check=True, timeout=60)
+    segments = [p for p in tmp_path.iterdir() if "-acklog-" in p.name]
+    assert (len(segments) == 1) == (segment_bytes > 4096)
+    store = SQLiteStorage(str(db))
+    try:
+        assert store.get("s0") is None
+        assert store.get("s1").heartbeat_count == 10
+        assert store.get("s19").info["hostname"] == "h199"
+        assert store.list_servers(ServerQuery(), StatusRule(), 0).total == 19
+    finally:
+        store.close()
+
+
+def test_sqlite_drops_checkpointed_log_segments(tmp_path, monkeypatch):
+    from receiver.storage import acklog
+
+    monkeypatch.setattr(acklog, "SEGMENT_BYTES", 4096)
+    store = SQLiteStorage(str(tmp_path / "rotating.db"), checkpoint_interval=3600)
+    try:
+        for n in range(300):
+            store.heartbeat(enriched_payload(f"s{n % 7}"), T + n)
+        segments = [p for p in tmp_path.iterdir() if "-acklog-" in p.name]
+        assert len(segments) > 20
+        store._checkpoint()
+        assert [p for p in tmp_path.iterdir() if "-acklog-" in p.name] == [Path(store._segment.path)]
+        assert store.get("s3").heartbeat_count == 43
+    finally:
+        store.close()
+    assert not [p for p in tmp_path.iterdir() if "-acklog-" in p.name]
+    reopened = SQLiteStorage(str(tmp_path / "rotating.db"))
+    try:
+        assert reopened.get("s3").heartbeat_count == 43
+    finally:
+        reopened.close()
+
+
+def test_sqlite_second_owner_is_refused(tmp_path):
+    first = SQLiteStorage(str(tmp_path / "owned.db"))
+    try:
+        with pytest.raises(StorageError, match="in use by another receiver"):
+            SQLiteStorage(str(tmp_path / "owned.db"))
+    finally:
+        first.close()
+    SQLiteStorage(str(tmp_path / "owned.db")).close()
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "future.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StorageError, match="newer than this receiver"):
+        SQLiteStorage(str(db))
