@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from receiver_support import enriched_payload, registration_payload, slim_heartbeat
 
-ENRICHED = ("hostname", "ip_addresses", "capabilities", "odoo_version", "port", "transport",
-            "odoo_stage", "version", "database")
+from receiver.records import ENRICHED_FIELDS as ENRICHED
+
+# The seed names these seven; the issue adds version and database.
+assert set(ENRICHED) == {"hostname", "ip_addresses", "capabilities", "odoo_version", "port",
+                         "transport", "odoo_stage", "version", "database"}
 
 
 def test_enriched_heartbeat_updates_the_record(shared_receiver, server_id):

@@ -1,0 +1,1 @@
+"""Throughput benchmark of the receiver's POST /heartbeat; see README.md here."""

@@ -1,0 +1,59 @@
+"""Which WSGI server: the bare Bottle app on waitress, gunicorn (gthread) and cheroot.
+
+    python -m benchmarks.receiver.servers     # needs wrk, and gunicorn + cheroot installed
+
+Same wrk load as the main benchmark, interleaved rounds, medians.  This is
+the measurement behind the choice of waitress documented in receiver/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.receiver.harness import free_port, group_cpu_seconds, run_wrk, start_server, stop_server
+
+SERVERS = ("waitress", "gunicorn", "cheroot")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.receiver.servers")
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in SERVERS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.rounds):
+            for name in SERVERS:
+                port = free_port()
+                url = f"http://127.0.0.1:{port}"
+                command = [sys.executable, "-m", "benchmarks.receiver.bare_app", "--port", str(port),
+                           "--threads", str(args.threads), "--server", name]
+                with open(Path(tmp) / f"{name}.log", "a") as log:
+                    process = start_server(command, url, log)
+                    try:
+                        load = {"connections": 16, "threads": 2, "servers": 10000}
+                        run_wrk(url, seconds=1, **load)
+                        before = group_cpu_seconds(process.pid)
+                        result = run_wrk(url, seconds=args.duration, **load)
+                        after = group_cpu_seconds(process.pid)
+                    finally:
+                        stop_server(process)
+                rps = result["requests"] / result["duration_us"] * 1e6
+                cpu = (after - before) / result["requests"] * 1e6 if before is not None else float("nan")
+                runs[name].append((rps, result["p99_us"] / 1000, cpu))
+                print(f"{name}: {rps:,.0f} req/s", file=sys.stderr, flush=True)
+    print(f"bare Bottle app, {args.threads} threads, wrk -t2 -c16, {args.duration} s x {args.rounds} rounds")
+    print(f"{'server':10} {'req/s':>8} {'p99 ms':>7} {'CPU us/req':>10}")
+    for name, values in runs.items():
+        rps, p99, cpu = (statistics.median(column) for column in zip(*values, strict=True))
+        print(f"{name:10} {rps:8,.0f} {p99:7.1f} {cpu:10.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

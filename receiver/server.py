@@ -1,0 +1,153 @@
+"""Serving a WSGI app with waitress, and stopping it cleanly on SIGTERM.
+
+Why waitress (see README for the measurements): it ran the bare Bottle app
+fastest of waitress / gunicorn (gthread) / cheroot on the 2-core target; it
+is pure Python and runs in a single process, so ``kill -9`` of the PID an
+operator started leaves no orphaned worker holding the port or the
+database; and it buffers the request before calling the app, rejecting an
+oversized Content-Length before reading the body.
+
+Two things waitress does not do on its own, and this module adds:
+
+* its own error responses (413, malformed requests, ...) are text/plain; a
+  channel subclass makes them JSON like the rest of the API;
+* it has no graceful stop.  On SIGTERM/SIGINT the loop here stops accepting,
+  lets requests already received finish and flush their responses (bounded
+  by ``drain_seconds``), closes idle keep-alive connections, and returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import socket
+import time
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
+
+from receiver.validation import MAX_BODY_BYTES
+
+log = logging.getLogger("receiver")
+
+# Request threads.  The app never waits on I/O but the ack-log append, so a
+# few threads keep the CPU busy; more only add GIL hand-offs (README, "Design").
+DEFAULT_THREADS = 8
+
+_ERROR_CODES = {
+    400: "bad_request",
+    413: "payload_too_large",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+
+class _JSONErrorTask(ErrorTask):
+    """waitress's own error responses, as JSON."""
+
+    def execute(self):
+        error = self.request.error
+        if error.code == 413:
+            message = f"request body exceeds {MAX_BODY_BYTES} bytes"
+        elif error.code >= 500:
+            message = "internal server error"
+        else:
+            message = f"{error.reason}: {error.body}"
+        body = json.dumps(
+            {"error": _ERROR_CODES.get(error.code, "error"), "message": message}
+        ).encode("utf-8")
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _JSONErrorChannel(HTTPChannel):
+    error_task_class = _JSONErrorTask
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves so errors surface before we announce a URL."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class WaitressRunner:
+    """A waitress server on an already bound socket, stoppable by signal."""
+
+    def __init__(self, app, sock: socket.socket, *, threads: int, drain_seconds: float = 10.0):
+        self._stop_requested = False
+        self._drain_seconds = drain_seconds
+        self.url = base_url(sock)
+        self._server = create_server(
+            app,
+            sockets=[sock],
+            threads=threads,
+            ident="receiver",
+            # waitress rejects when size >= limit; we allow exactly MAX_BODY_BYTES.
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            max_request_header_size=32 * 1024,
+            connection_limit=1000,
+            backlog=1024,
+            asyncore_use_poll=True,
+            expose_tracebacks=False,
+        )
+        self._server.channel_class = _JSONErrorChannel
+        # waitress warns "Task queue depth is N" whenever more requests than
+        # idle threads are queued: normal with keep-alive clients under load,
+        # and a log line per request exactly when the receiver is busiest.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    def request_stop(self, *_args) -> None:
+        if self._stop_requested:
+            # A second signal: stop waiting for in-flight requests.
+            self._drain_seconds = 0
+        self._stop_requested = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def serve(self) -> None:
+        """Serve until ``request_stop``; then drain and return."""
+        server = self._server
+        socket_map = server._map
+        while not self._stop_requested:
+            # A short poll timeout bounds how long a stop signal waits.
+            wasyncore.loop(timeout=0.2, map=socket_map, use_poll=True, count=1)
+        log.info("stopping: no new connections, finishing requests in flight")
+        # Close only the listening socket; the trigger stays for the drain.
+        wasyncore.dispatcher.close(server)
+        deadline = time.monotonic() + self._drain_seconds
+        while True:
+            for channel in list(server.active_channels.values()):
+                if not channel.requests and not channel.total_outbufs_len:
+                    channel.handle_close()
+            if not server.active_channels or time.monotonic() >= deadline:
+                break
+            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
+        if server.active_channels:
+            log.warning("closing %d connection(s) with requests still running",
+                        len(server.active_channels))
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=self._drain_seconds)
+        wasyncore.close_all(socket_map)

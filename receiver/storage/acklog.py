@@ -1,0 +1,181 @@
+"""The acknowledgement log: what makes an answered write survive the process.
+
+Before the receiver answers a write, the request thread copies the record it
+just produced into the current log segment, a preallocated file mapped into
+memory with ``MAP_SHARED``.  The pages of such a mapping *are* the kernel's
+page cache of the file: once the copy is done, the bytes survive ``kill -9``,
+an OOM kill or a crash of the receiver, exactly like bytes handed to
+``write(2)``, but not a power failure or kernel crash (they are not
+fsync'ed; the SQLite checkpoint that follows within a fraction of a second
+is).  A memory copy, unlike ``write(2)``, does not release the GIL, so
+logging costs a request no thread hand-off.
+
+Entries are appended under the storage lock, in sequence order.  Each is
+``\n{"seq": N, "row": [...]}`` or ``\n{"seq": N, "delete": "<server_id>"}``,
+so it starts with a newline and carries the *whole* record, so recovery keeps, per
+server, the entry with the highest sequence number.  An entry torn by a kill
+during the copy was never acknowledged, is the last one, and does not parse;
+recovery skips it.  The unused tail of a segment is zeros.
+
+Segments are named ``<db>-acklog-<log id>-<n>``, the log id being a random
+id stored in the database when it is created: segments left over from a
+deleted database are never replayed into a new one.  A full segment is
+replaced by a new one; the checkpointer deletes segments whose entries are
+all in SQLite.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import mmap
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+SEGMENT_BYTES = 32 * 1024 * 1024
+_SEGMENT_NAME = re.compile(r"-acklog-([0-9a-f]+)-(\d{6,})$")
+
+
+@dataclass(eq=False)
+class Segment:
+    number: int
+    path: str
+    fd: int
+    map: mmap.mmap
+    capacity: int
+    offset: int = 0
+    # Highest sequence number written here; None while nothing is.
+    max_seq: int | None = None
+
+    def append(self, seq: int, data: bytes) -> bool:
+        """Copy one entry in; False if it does not fit.  Caller holds the storage lock."""
+        end = self.offset + len(data)
+        if end > self.capacity:
+            return False
+        self.map[self.offset : end] = data
+        self.offset = end
+        self.max_seq = seq
+        return True
+
+    def close(self, *, remove: bool) -> None:
+        self.map.close()
+        os.close(self.fd)
+        if remove:
+            remove_file(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    server_id: str
+    row: list | None  # None: the server was deleted
+
+
+def segment_paths(base: str, log_id: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """This database's segments by number, and segments of other log ids."""
+    directory = os.path.dirname(os.path.abspath(base))
+    prefix = os.path.basename(base)
+    ours, foreign = [], []
+    for name in os.listdir(directory):
+        if not name.startswith(prefix):
+            continue
+        match = _SEGMENT_NAME.fullmatch(name[len(prefix) :])
+        if not match:
+            continue
+        path = os.path.join(directory, name)
+        if match.group(1) == log_id:
+            ours.append((int(match.group(2)), path))
+        else:
+            foreign.append(path)
+    return sorted(ours), sorted(foreign)
+
+
+def open_segment(base: str, log_id: str, number: int, capacity: int | None = None) -> Segment:
+    capacity = capacity or SEGMENT_BYTES
+    path = f"{base}-acklog-{log_id}-{number:06d}"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            # Reserve the blocks now: a mapped page that cannot be backed on a
+            # full disk would kill the process (SIGBUS) instead of failing a write.
+            os.posix_fallocate(fd, 0, capacity)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # no fallocate here
+                raise
+            os.ftruncate(fd, capacity)
+        segment_map = mmap.mmap(fd, capacity, flags=mmap.MAP_SHARED,
+                                prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    except BaseException:
+        os.close(fd)
+        remove_file(path)
+        raise
+    # The directory entry must outlive a crash for the segment to be found.
+    _fsync_directory(path)
+    return Segment(number=number, path=path, fd=fd, map=segment_map, capacity=capacity)
+
+
+def encode_delete_entry(seq: int, server_id: str) -> bytes:
+    return f'\n{{"seq":{seq},"delete":{json.dumps(server_id)}}}'.encode()
+
+
+def _parse(line: bytes) -> Entry | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
+        return None
+    row = data.get("row")
+    if isinstance(row, list) and len(row) == 11 and isinstance(row[0], str):
+        return Entry(data["seq"], row[0], row)
+    deleted = data.get("delete")
+    if isinstance(deleted, str):
+        return Entry(data["seq"], deleted, None)
+    return None
+
+
+def read_entries(paths: list[str]) -> Iterator[Entry]:
+    """Every readable entry of the given segments; unreadable ones are skipped."""
+    for path in paths:
+        skipped = 0
+        with open(path, "rb") as stream:
+            content = stream.read()
+        for line in content.split(b"\n"):
+            line = line.rstrip(b"\x00")
+            if not line:
+                continue
+            entry = _parse(line)
+            if entry is None:
+                skipped += 1
+            else:
+                yield entry
+        if skipped:
+            # A torn entry is a copy that never finished, so it was never
+            # acknowledged: nothing acknowledged is lost by skipping it.
+            log.warning("skipped %d unreadable entr%s in %s", skipped,
+                        "y" if skipped == 1 else "ies", path)
+
+
+def remove_file(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_directory(path: str) -> None:
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,221 @@
+"""Decoding and type-checking of the JSON bodies the addon sends.
+
+The receiver validates before it stores: a payload either passes as a whole
+or is rejected as a whole with a 4xx naming the first offending field, so a
+client mistake never leaves a half-merged record behind.
+
+Known fields are checked for type (and a length cap, so that one chatty
+client cannot bloat every listing); unknown fields are kept as sent, since
+newer addons may report more than this receiver knows about.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from receiver.errors import ClientError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_SERVER_ID_LENGTH = 255
+MAX_STRING_LENGTH = 1024
+MAX_LIST_ITEMS = 1024
+
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+_STRING_FIELDS = frozenset(
+    {
+        "hostname",
+        "transport",
+        "version",
+        "odoo_version",
+        "database",
+        "odoo_stage",
+        "started_at",
+        "status",
+        "timestamp",
+    }
+)
+
+
+def _reject_constant(name: str) -> float:
+    # NaN and Infinity are not JSON; accepting them would make stored records
+    # unreadable for strict JSON consumers.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decode_json = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
+def decode_json_object(body: bytes) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object (UTF-8, RFC 8259)."""
+    if not body:
+        raise ClientError(400, "invalid_json", "request body is empty; expected a JSON object")
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]  # a UTF-8 byte order mark; RFC 8259 lets parsers ignore it
+    try:
+        payload = _decode_json(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ClientError(400, "invalid_json", "request body is not UTF-8 encoded") from None
+    except RecursionError:
+        raise ClientError(400, "invalid_json", "request body is nested too deeply") from None
+    except ValueError as exc:
+        raise ClientError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ClientError(
+            400,
+            "invalid_body",
+            f"request body must be a JSON object, not {_json_type(payload)}",
+        )
+    if _SURROGATE_ESCAPE.search(body):
+        # A lone surrogate escape decodes to a str that cannot be stored as
+        # UTF-8; only bodies that contain such an escape pay for the check.
+        try:
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ClientError(
+                400, "invalid_json", "request body contains an unpaired surrogate escape"
+            ) from None
+    return payload
+
+
+def validate_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Check ``server_id`` and every known field present; return the payload.
+
+    Both /register and /heartbeat use this: only ``server_id`` is required,
+    so slim heartbeats from old addons stay valid.  This runs for every
+    heartbeat, hence ``type(...) is`` (json only produces exact types).
+    """
+    _check_server_id(payload.get("server_id", _MISSING))
+    for field, value in payload.items():
+        if field in _STRING_FIELDS:
+            if type(value) is not str or len(value) > MAX_STRING_LENGTH:
+                _check_string(field, value)
+        else:
+            check = _CHECKS.get(field)
+            if check is not None:
+                check(field, value)
+    return payload
+
+
+_MISSING = object()
+
+
+def _check_server_id(value: Any) -> None:
+    if value is _MISSING:
+        raise ClientError(400, "missing_field", "server_id is required", "server_id")
+    if type(value) is not str:
+        raise ClientError(
+            400, "invalid_field", f"server_id must be a string, not {_json_type(value)}", "server_id"
+        )
+    if not value.strip():
+        raise ClientError(400, "invalid_field", "server_id must not be empty", "server_id")
+    if len(value) > MAX_SERVER_ID_LENGTH:
+        raise ClientError(
+            400,
+            "invalid_field",
+            f"server_id is longer than {MAX_SERVER_ID_LENGTH} characters",
+            "server_id",
+        )
+    if _CONTROL_CHARACTER.search(value):
+        raise ClientError(
+            400, "invalid_field", "server_id must not contain control characters", "server_id"
+        )
+
+
+def _check_string(field: str, value: Any) -> None:
+    if type(value) is not str:
+        raise ClientError(
+            400, "invalid_field", f"{field} must be a string, not {_json_type(value)}", field
+        )
+    if len(value) > MAX_STRING_LENGTH:
+        raise ClientError(
+            400, "invalid_field", f"{field} is longer than {MAX_STRING_LENGTH} characters", field
+        )
+
+
+def _check_string_list(field: str, value: Any) -> None:
+    if type(value) is not list:
+        raise ClientError(
+            400,
+            "invalid_field",
+            f"{field} must be a list of strings, not {_json_type(value)}",
+            field,
+        )
+    if len(value) > MAX_LIST_ITEMS:
+        raise ClientError(
+            400, "invalid_field", f"{field} has more than {MAX_LIST_ITEMS} items", field
+        )
+    for item in value:
+        if type(item) is not str or len(item) > MAX_STRING_LENGTH:
+            raise ClientError(
+                400,
+                "invalid_field",
+                f"{field} must be a list of strings of at most {MAX_STRING_LENGTH} characters",
+                field,
+            )
+
+
+def _check_port(field: str, value: Any) -> None:
+    if type(value) is not int:  # also rejects JSON true/false
+        raise ClientError(
+            400, "invalid_field", f"port must be an integer, not {_json_type(value)}", field
+        )
+    if not 0 < value < 65536:
+        raise ClientError(400, "invalid_field", "port must be between 1 and 65535", field)
+
+
+def _check_ip_addresses(field: str, value: Any) -> None:
+    if type(value) is not dict:
+        raise ClientError(
+            400,
+            "invalid_field",
+            f"ip_addresses must be an object, not {_json_type(value)}",
+            field,
+        )
+    primary = value.get("primary")
+    # The addon reports null when it could not determine an address.
+    if primary is not None and (type(primary) is not str or len(primary) > MAX_STRING_LENGTH):
+        raise ClientError(
+            400, "invalid_field", "ip_addresses.primary must be a string or null", field
+        )
+    if "all" in value:
+        try:
+            _check_string_list("ip_addresses.all", value["all"])
+        except ClientError as exc:
+            exc.field = field
+            raise
+
+
+def _check_uptime(field: str, value: Any) -> None:
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        raise ClientError(
+            400, "invalid_field", "uptime_seconds must be a non-negative number", field
+        )
+
+
+_CHECKS = {
+    "capabilities": _check_string_list,
+    "port": _check_port,
+    "ip_addresses": _check_ip_addresses,
+    "uptime_seconds": _check_uptime,
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
