@@ -54,6 +54,22 @@ def _dumps(body: Any) -> bytes:
     return _encode_json(body).encode("utf-8")
 
 
+# The JSON string literal of a str, as _encode_json writes it (C code).
+_json_string = json.encoder.encode_basestring
+_JSON_BOOL = {True: "true", False: "false"}
+
+
+def _ack_bytes(result) -> bytes:
+    """The heartbeat/register answer, formatted directly: byte for byte what
+    ``_dumps`` gives for the same dict, without building and walking it."""
+    record = result.record
+    return (
+        f'{{"status":"ok","server_id":{_json_string(record.server_id)},'
+        f'"created":{_JSON_BOOL[result.created]},"heartbeat_count":{record.heartbeat_count:d},'
+        f'"last_seen":"{to_iso(record.last_seen)}"}}'
+    ).encode()
+
+
 def _json_response(status: int, body: Any) -> bytes:
     response = bottle.response
     if status != 200:
@@ -63,6 +79,8 @@ def _json_response(status: int, body: Any) -> bytes:
 
 
 def _is_json_content_type(value: str) -> bool:
+    if value == "application/json":  # what every addon sends
+        return True
     media_type = value.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
@@ -276,7 +294,8 @@ def create_app(
             # DEBUG, not INFO: a receiver started on an empty database sees
             # its whole fleet this way within a minute, one line per server.
             log.debug("new server %r first seen by heartbeat", result.record.server_id)
-        return ack(result)
+        bottle.response.content_type = "application/json"
+        return _ack_bytes(result)
 
     @app.get("/servers", skip=True)
     @_json_route

@@ -19,9 +19,22 @@ def now_us() -> int:
     return int(time.time() * 1_000_000)
 
 
+# The last whole second formatted, (second, "YYYY-MM-DDTHH:MM:SS"): every
+# write formats a time of the current second, so the date part is reused and
+# only the microseconds are formatted.  A tuple is replaced atomically, so
+# threads share it without a lock.
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00")
+
+
 def to_iso(us: int | None) -> str | None:
     """``2025-01-31T12:00:00.123456Z``: fixed width, so it also sorts as text."""
+    global _last_second
     if us is None:
         return None
-    # isoformat() is C code; timespec keeps the width fixed even at .000000.
-    return (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")[:-6] + "Z"
+    second, micro = divmod(us, 1_000_000)
+    cached = _last_second
+    if cached[0] != second:
+        # isoformat() is C code; timespec keeps the width fixed.
+        cached = (second, (_EPOCH + timedelta(seconds=second)).isoformat(timespec="seconds")[:-6])
+        _last_second = cached
+    return f"{cached[1]}.{micro:06d}Z"
