@@ -51,32 +51,20 @@ def model_create_multi(method):
     return create
 
 
-def depends(*args):
-    def decorator(method):
-        method._depends = args
-        return method
-    return decorator
+def _marker(attribute):
+    """A decorator factory that only records its arguments on the method, as Odoo's do."""
+    def factory(*args):
+        def decorator(method):
+            setattr(method, attribute, args)
+            return method
+        return decorator
+    return factory
 
 
-def depends_context(*args):
-    def decorator(method):
-        method._depends_context = args
-        return method
-    return decorator
-
-
-def constrains(*args):
-    def decorator(method):
-        method._constrains = args
-        return method
-    return decorator
-
-
-def onchange(*args):
-    def decorator(method):
-        method._onchange = args
-        return method
-    return decorator
+depends = _marker('_depends')
+depends_context = _marker('_depends_context')
+constrains = _marker('_constrains')
+onchange = _marker('_onchange')
 
 
 def ondelete(*, at_uninstall):

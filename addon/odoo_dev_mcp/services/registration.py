@@ -73,12 +73,25 @@ _SET_CLAIM_SQL = """
 """
 
 
-def _claim_value(expiry: float, hostname: str, state: str = REGISTERING) -> str:
-    return f"{int(expiry):012d}{state}{hostname}"
-
-
 def _epoch12(moment: float) -> str:
     return f"{int(moment):012d}"
+
+
+def _claim_value(expiry: float, hostname: str, state: str = REGISTERING) -> str:
+    return f"{_epoch12(expiry)}{state}{hostname}"
+
+
+def _transaction(registry, work):
+    """`work(cr)` in a short transaction of its own; again on a fresh snapshot after a
+    serialization failure, which only says that another transaction touched the same row.
+    Returns work's result, or None after CLAIM_TRIES conflicts."""
+    for attempt in range(CLAIM_TRIES):
+        try:
+            with registry.cursor() as cr:
+                return work(cr)
+        except _LOST_RACE:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return None
 
 
 def hostname_needs_report(env, hostname: str) -> bool:
@@ -102,49 +115,40 @@ def forget_reported_hostname(env):
 
 
 def _try_claim(registry, hostname: str) -> str | None:
-    """The compare-and-set. Returns the claim value we now hold, or None if we lost.
+    """The compare-and-set. Returns the claim value we now hold, or None if we lost: on a fresh
+    snapshot a live claim or a reported hostname makes the UPDATE match nothing."""
 
-    A serialization failure only says that some transaction touched the row (a winner, or a
-    finishing attempt releasing it): the claim is tried again on a fresh snapshot, where a live
-    claim or a reported hostname shows and makes the UPDATE match nothing.
-    """
-    for attempt in range(CLAIM_TRIES):
+    def claim(cr):
         now = time.time()
-        claim = _claim_value(now + CLAIM_LEASE_SECONDS, hostname)
-        try:
-            with registry.cursor() as cr:
-                cr.execute(_CLAIM_SQL, (claim, CLAIM_KEY, _epoch12(now), hostname,
-                                        LAST_HOSTNAME_KEY, hostname))
-                if cr.fetchall():
-                    return claim
-                cr.execute("SELECT 1 FROM ir_config_parameter WHERE key = %s", (CLAIM_KEY,))
-                if not cr.fetchall():
-                    # Someone deleted the key in System Parameters: recreate it, lose this round.
-                    ensure_parameters(api.Environment(cr, SUPERUSER_ID, {}))
-                return None
-        except _LOST_RACE:
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    return None
+        value = _claim_value(now + CLAIM_LEASE_SECONDS, hostname)
+        cr.execute(_CLAIM_SQL, (value, CLAIM_KEY, _epoch12(now), hostname,
+                                LAST_HOSTNAME_KEY, hostname))
+        if cr.fetchall():
+            return value
+        cr.execute("SELECT 1 FROM ir_config_parameter WHERE key = %s", (CLAIM_KEY,))
+        if not cr.fetchall():
+            # Someone deleted the key in System Parameters: recreate it, lose this round.
+            ensure_parameters(api.Environment(cr, SUPERUSER_ID, {}))
+        return None
+
+    return _transaction(registry, claim)
 
 
 def _finish(registry, hostname: str, claim: str, succeeded: bool):
-    """Record the outcome of our claim in one transaction."""
+    """Record the outcome of our claim in one transaction. Given up after repeated conflicts,
+    the lease still expires and a later trigger registers again."""
     if succeeded:
         released = _claim_value(0, hostname)
     else:
         released = _claim_value(time.time() + RETRY_AFTER_SECONDS, hostname, BACKING_OFF_MARK)
-    for attempt in range(CLAIM_TRIES):
-        try:
-            with registry.cursor() as cr:
-                cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim))
-                if succeeded:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, hostname)
-            break
-        except _LOST_RACE:
-            # Nobody else writes these rows while our claim lives: a passing conflict, try again.
-            # Given up, the lease still expires and a later trigger registers again.
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+
+    def record(cr):
+        cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim))
+        if succeeded:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, hostname)
+
+    _transaction(registry, record)
     # Tell the other workers their cached get_param values are stale (Odoo does this at the end
     # of a request or cron job; this transaction belongs to neither).
     registry.signal_changes()
