@@ -1,12 +1,13 @@
 """Variant (a): a Bottle app that only answers, served exactly like the receiver.
 
-By default: the same WaitressRunner, same thread count, same waitress
-adjustments, same JSON-error channel, routes without Bottle plugins like the
-receiver's; the route reads nothing and stores nothing.  It is the ceiling
-for "Bottle on this server on this machine".
+By default: the same GranianRunner (granian's worker in this process, on a
+socket bound the same way), same thread count, routes without Bottle plugins
+like the receiver's; the route reads nothing and stores nothing.  It is the
+ceiling for "Bottle on this server on this machine".
 
-``--server gunicorn|cheroot`` serves the same app with those servers instead,
-for ``python -m benchmarks.receiver.servers`` (the WSGI server comparison).
+``--server waitress|gunicorn|cheroot`` serves the same app with those servers
+instead, for ``python -m benchmarks.receiver.servers`` (the WSGI server
+comparison).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 
 import bottle
 
-from receiver.server import DEFAULT_THREADS, WaitressRunner, bind_socket
+from receiver.server import DEFAULT_THREADS, GranianRunner, bind_socket
 
 
 def create_bare_app() -> bottle.Bottle:
@@ -50,6 +51,12 @@ def _serve_gunicorn(app, host: str, port: int, threads: int) -> None:
     Application().run()
 
 
+def _serve_waitress(app, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="bare")
+
+
 def _serve_cheroot(app, host: str, port: int, threads: int) -> None:
     import signal
 
@@ -65,15 +72,18 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    parser.add_argument("--server", choices=["waitress", "gunicorn", "cheroot"], default="waitress")
+    parser.add_argument("--server", choices=["granian", "waitress", "gunicorn", "cheroot"],
+                        default="granian")
     args = parser.parse_args()
     app = create_bare_app()
     if args.server == "gunicorn":
         _serve_gunicorn(app, args.host, args.port, args.threads)
     elif args.server == "cheroot":
         _serve_cheroot(app, args.host, args.port, args.threads)
+    elif args.server == "waitress":
+        _serve_waitress(app, args.host, args.port, args.threads)
     else:
-        runner = WaitressRunner(app, bind_socket(args.host, args.port), threads=args.threads)
+        runner = GranianRunner(app, bind_socket(args.host, args.port), threads=args.threads)
         runner.install_signal_handlers()
         print(f"Listening on {runner.url}", flush=True)
         runner.serve()
