@@ -48,6 +48,8 @@ import threading
 from collections import deque
 from typing import Any
 
+import msgspec
+
 from receiver.errors import StorageError
 from receiver.records import ServerRecord, apply_heartbeat, apply_register
 from receiver.status import StatusRule
@@ -141,14 +143,12 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# One encoder for all rows: json.dumps with options builds a new one per call.
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+# msgspec's encoder (C) is several times faster than the stdlib's on these
+# rows, and encoding runs once per write.
+_encode_json = msgspec.json.encode
 
 
-_json_string = json.encoder.encode_basestring_ascii
-
-
-def _encode_row(record: ServerRecord) -> tuple[str, str]:
+def _encode_row(record: ServerRecord) -> tuple[bytes, bytes]:
     """The record as (the JSON array of its ten scalars without the closing
     bracket, the JSON of ``info``), the parts of ``_log_row`` and ``_checkpoint_row``."""
     info = record.info
@@ -169,14 +169,14 @@ def _encode_row(record: ServerRecord) -> tuple[str, str]:
     return head[:-1], _encode_json(info)
 
 
-def _log_row(parts: tuple[str, str]) -> str:
+def _log_row(parts: tuple[bytes, bytes]) -> bytes:
     """The ack log's row: an 11-item JSON array, ``info`` as an object."""
-    return f"{parts[0]},{parts[1]}]"
+    return b"%b,%b]" % parts
 
 
-def _checkpoint_row(parts: tuple[str, str]) -> str:
+def _checkpoint_row(parts: tuple[bytes, bytes]) -> bytes:
     """``_UPSERT_MANY``'s row: the same array with ``info`` as a JSON string."""
-    return f"{parts[0]},{_json_string(parts[1])}]"
+    return b"%b,%b]" % (parts[0], _encode_json(parts[1].decode()))
 
 
 def _record_from_row(row: list) -> ServerRecord:
@@ -217,7 +217,7 @@ class SQLiteStorage(Storage):
             self._lock_file.close()
             raise
         # Merged but not yet checkpointed: (seq, server_id, _encode_row parts or None).
-        self._unsaved: deque[tuple[int, str, tuple[str, str] | None]] = deque()
+        self._unsaved: deque[tuple[int, str, tuple[bytes, bytes] | None]] = deque()
         self._retired: list[acklog.Segment] = []
         self._spare: acklog.Segment | None = None
         self._stop = threading.Event()
@@ -288,7 +288,7 @@ class SQLiteStorage(Storage):
         ):
             records[server_id] = ServerRecord(
                 server_id=server_id,
-                info=json.loads(info),
+                info=msgspec.json.decode(info),
                 first_seen=first_seen,
                 last_seen=last_seen,
                 heartbeat_count=count,
@@ -368,7 +368,7 @@ class SQLiteStorage(Storage):
             existing = records.get(server_id)
             record = apply(existing, payload, now)
             parts = _encode_row(record)
-            row_bytes = _log_row(parts).encode()
+            row_bytes = _log_row(parts)
             with self._lock:
                 self._check_writable()
                 if records.get(server_id) is existing:
@@ -415,7 +415,7 @@ class SQLiteStorage(Storage):
     def _checkpoint(self) -> None:
         """Write everything merged so far to SQLite; drop checkpointed log segments."""
         unsaved = self._unsaved
-        latest: dict[str, tuple[str, str] | None] = {}
+        latest: dict[str, tuple[bytes, bytes] | None] = {}
         taken = []
         # popleft is atomic; entries appended meanwhile wait for the next round.
         while unsaved:
@@ -448,12 +448,12 @@ class SQLiteStorage(Storage):
                 else:
                     self._spare = spare
 
-    def _write_checkpoint(self, upserts: list[str], deletes: list[str], seq: int) -> None:
+    def _write_checkpoint(self, upserts: list[bytes], deletes: list[str], seq: int) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             if upserts:
-                conn.execute(_UPSERT_MANY, ("[" + ",".join(upserts) + "]",))
+                conn.execute(_UPSERT_MANY, ((b"[" + b",".join(upserts) + b"]").decode(),))
             if deletes:
                 conn.execute(_DELETE_MANY, (json.dumps(deletes),))
             conn.execute(_SET_CHECKPOINT, (seq,))
