@@ -5,7 +5,7 @@
 Starts, one after the other, on free 127.0.0.1 ports:
 
 * receiver - ``python -m receiver`` on a fresh SQLite file, default settings,
-* (a) bare - a Bottle app that only answers, served by the same waitress
+* (a) bare - a Bottle app that only answers, served by the same granian
              runner with the same thread count,
 * (b) seed - the seed design: a dict behind one lock on Flask's own server,
 
@@ -140,7 +140,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--servers", type=int, default=10000, help="distinct server_ids")
     parser.add_argument("--threads", type=int, default=None,
-                        help="waitress threads for the receiver and (a) (default: the receiver's)")
+                        help="Python threads for the receiver and (a) (default: the receiver's)")
     parser.add_argument("--json", type=Path, help="also write all runs to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     return parser.parse_args()

@@ -29,8 +29,8 @@ plus the commit time.
 Why not commit each request to SQLite and answer after the commit (group
 commit)?  It was built and measured (README, "Design notes"): every sqlite3
 call and every thread hand-off releases the GIL, and on the 2-core target
-getting it back under load costs more CPU per request than waitress itself;
-throughput halved.  The write path above makes no system call at all.
+getting it back under load cost more CPU per request than the HTTP server
+itself; throughput halved.  The write path above makes no system call at all.
 
 Reads (``get``, ``list_servers``) are answered from memory.  One receiver
 process owns a database file: it holds an exclusive ``flock`` on
