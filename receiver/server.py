@@ -215,4 +215,5 @@ class GranianRunner:
                 break
             time.sleep(0.02)
         else:
-            log.warning("stopping with %d request(s) still in the app", self._in_app)
+            if self._in_app:
+                log.warning("stopping with %d request(s) still in the app", self._in_app)
