@@ -187,8 +187,18 @@ class _SqliteConnection:
         self.raw.execute('BEGIN')
         # PostgreSQL's snapshot is taken by the transaction's first statement:
         # take SQLite's now, so a concurrent commit made afterwards is a
-        # conflict for our writes, not silently "seen".
-        self.raw.execute('SELECT count(*) FROM sqlite_master').fetchall()
+        # conflict for our writes, not silently "seen".  PostgreSQL never
+        # refuses a snapshot; SQLite may say busy for a moment while another
+        # worker rebuilds the WAL index, so that is retried, not raised.
+        deadline = time.monotonic() + float(config['sim_lock_timeout'])
+        while True:
+            try:
+                self.raw.execute('SELECT count(*) FROM sqlite_master').fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if 'locked' not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     def run(self, sql, args):
         deadline = time.monotonic() + float(config['sim_lock_timeout'])
