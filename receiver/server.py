@@ -39,12 +39,12 @@ import socket
 import sys
 import threading
 import time
-from typing import Any
 
 from granian._futures import _new_cbscheduler
 from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
 from granian._loops import loops
 from granian.http import HTTP1Settings
+from granian.wsgi import Response, ResponseIterWrap
 
 log = logging.getLogger("receiver")
 
@@ -80,33 +80,6 @@ def base_url(sock: socket.socket) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
-
-
-class _StartResponse:
-    """WSGI ``start_response``: keeps what granian needs to send the head."""
-
-    __slots__ = ("status", "headers")
-
-    def __init__(self):
-        self.status = 200
-        self.headers: list[tuple[str, str]] = []
-
-    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None):
-        self.status = int(status[:3])
-        self.headers = headers
-
-
-class _IterWrap:
-    __slots__ = ("inner", "__next__")
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.__next__ = iter(inner).__next__
-
-    def close(self):
-        close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
 
 
 class GranianRunner:
@@ -146,7 +119,7 @@ class GranianRunner:
 
     def _handle(self, proto, scope: dict) -> int:
         environ = self._base_environ | scope
-        response = _StartResponse()
+        response = Response()
         with self._counter_lock:
             self._in_app += 1
         try:
@@ -154,7 +127,7 @@ class GranianRunner:
             if isinstance(body, list):
                 proto.response_bytes(response.status, response.headers, b"".join(body))
             else:
-                proto.response_iter(response.status, response.headers, _IterWrap(body))
+                proto.response_iter(response.status, response.headers, ResponseIterWrap(body))
         finally:
             with self._counter_lock:
                 self._in_app -= 1

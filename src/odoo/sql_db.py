@@ -188,17 +188,9 @@ class _SqliteConnection:
         # PostgreSQL's snapshot is taken by the transaction's first statement:
         # take SQLite's now, so a concurrent commit made afterwards is a
         # conflict for our writes, not silently "seen".  PostgreSQL never
-        # refuses a snapshot; SQLite may say busy for a moment while another
-        # worker rebuilds the WAL index, so that is retried, not raised.
-        deadline = time.monotonic() + float(config['sim_lock_timeout'])
-        while True:
-            try:
-                self.raw.execute('SELECT count(*) FROM sqlite_master').fetchall()
-                return
-            except sqlite3.OperationalError as exc:
-                if 'locked' not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.005)
+        # refuses a snapshot; SQLite may answer busy while another worker
+        # holds the database, which run() waits out like any other statement.
+        self.run('SELECT count(*) FROM sqlite_master', ()).fetchall()
 
     def run(self, sql, args):
         deadline = time.monotonic() + float(config['sim_lock_timeout'])
