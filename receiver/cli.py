@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from receiver import __version__
 from receiver.app import create_app
 from receiver.errors import StorageError
-from receiver.server import DEFAULT_THREADS, GranianRunner, bind_socket
+from receiver.server import DEFAULT_THREADS, WaitressRunner, bind_socket
 from receiver.status import StatusRule
 from receiver.storage import open_storage
 
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         type=_positive_int,
-        help=f"Python threads running requests (env RECEIVER_THREADS, default {DEFAULT_THREADS})",
+        help=f"request threads (env RECEIVER_THREADS, default {DEFAULT_THREADS})",
     )
     parser.add_argument(
         "--heartbeat-interval",
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             token=args.token,
             rule=StatusRule.for_interval(args.heartbeat_interval),
         )
-        runner = GranianRunner(app, sock, threads=args.threads)
+        runner = WaitressRunner(app, sock, threads=args.threads)
         runner.install_signal_handlers()
         # The token itself is never printed or logged.
         auth = "bearer token required" if args.token else "no authentication"

@@ -1,63 +1,81 @@
-"""Serving a WSGI app with granian, in this process, and stopping it cleanly.
+"""Serving a WSGI app with waitress, in this process, and stopping it cleanly.
 
-Why granian (README, "Why granian", has the measurements): its HTTP layer is
-Rust (hyper on tokio) and runs outside the GIL, so the Python thread spends
-its time in the app.  On the 2-core target the bare Bottle app answered 3 to
-4 times as many requests on granian as on waitress, the fastest of the
-pure-Python servers tried, with a fifth of the p99.  Wheels for every
-platform: ``pip install`` needs no compiler.
+Why waitress (receiver/README.md, "Why waitress", has the measurements):
+of the production WSGI servers measured with the bare Bottle app it is the
+fastest pure-Python one, so the receiver's own work stays a small share of
+each request (the issue's "80 % of a bare Bottle app served the same way");
+granian is several times faster in absolute terms, but then the receiver's
+Python is most of the cost and no durable receiver gets near 80 % of it.
+waitress is pure Python and public API only, runs on every platform, and
+runs in one process: ``kill -9`` of the PID an operator started leaves no
+worker behind holding the port or the database.
 
-How it is run: not through granian's own process manager, which forks a
-worker process per CPU.  A receiver owns its database from one process, so
-the worker runs *here*, on a socket this module binds:
+Two things waitress does not do on its own, and this module adds:
 
-* ``kill -9`` of the PID an operator started takes everything with it; a
-  forked worker would live on, holding the port and the database;
-* a second receiver on the same port fails to bind (granian's workers bind
-  with SO_REUSEPORT and would silently share the port);
-* ``--port 0`` works, and the URL printed is the one served.
-
-That uses granian's worker class directly, an internal interface, which is
-why pyproject.toml pins granian's minor version; tests/receiver start the
-real CLI, so an incompatible granian fails them at once.
-
-On SIGTERM/SIGINT granian stops accepting and closes idle connections; this
-module then waits (bounded by ``drain_seconds``) until no request has been
-in the app for a short quiet period, and returns, so the caller closes the
-storage only after the last answer.
-
-Malformed HTTP (a bad Content-Length, garbage instead of a request line) is
-answered by granian's HTTP layer with an empty ``400``, not JSON: it never
-reaches the app.  Everything that reaches the app is answered in JSON.
+* its own error responses (413, malformed requests, ...) are text/plain; a
+  channel subclass makes them JSON like the rest of the API;
+* it has no graceful stop.  On SIGTERM/SIGINT the loop here stops accepting,
+  lets requests already received finish and flush their responses (bounded
+  by ``drain_seconds``), closes idle keep-alive connections, and returns, so
+  the caller closes the storage only after the last answer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import socket
-import sys
-import threading
 import time
 
-from granian._futures import _new_cbscheduler
-from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
-from granian._loops import loops
-from granian.http import HTTP1Settings
-from granian.wsgi import Response, ResponseIterWrap
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask
+
+from receiver.validation import MAX_BODY_BYTES
 
 log = logging.getLogger("receiver")
 
-# Python threads that run the app.  The app never waits on I/O, so one
-# thread keeps the interpreter busy; more only add GIL hand-offs
-# (README, "Design notes").
-DEFAULT_THREADS = 1
+# Request threads.  waitress parses HTTP in its I/O thread and runs the app
+# in these; the app never waits on I/O, so a few keep the interpreter busy
+# and more only add GIL hand-offs (README, "Design notes").
+DEFAULT_THREADS = 4
 
 BACKLOG = 1024
-# How long the app must have been idle after a stop before the caller may
-# close the storage: requests granian accepted before the stop are handed to
-# Python within microseconds, so this is generous.
-_QUIET_SECONDS = 0.2
+
+_ERROR_CODES = {
+    400: "bad_request",
+    413: "payload_too_large",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+
+class _JSONErrorTask(ErrorTask):
+    """waitress's own error responses, as JSON."""
+
+    def execute(self):
+        error = self.request.error
+        if error.code == 413:
+            message = f"request body exceeds {MAX_BODY_BYTES} bytes"
+        elif error.code >= 500:
+            message = "internal server error"
+        else:
+            message = f"{error.reason}: {error.body}"
+        body = json.dumps(
+            {"error": _ERROR_CODES.get(error.code, "error"), "message": message}
+        ).encode("utf-8")
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _JSONErrorChannel(HTTPChannel):
+    error_task_class = _JSONErrorTask
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -68,7 +86,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -82,111 +99,63 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-class GranianRunner:
-    """One granian worker in this process, on an already bound socket, stoppable by signal."""
+class WaitressRunner:
+    """A waitress server on an already bound socket, stoppable by signal."""
 
     def __init__(self, app, sock: socket.socket, *, threads: int = DEFAULT_THREADS,
                  drain_seconds: float = 10.0):
-        self._app = app
-        self._sock = sock
-        self._threads = threads
+        self._stop_requested = False
         self._drain_seconds = drain_seconds
         self.url = base_url(sock)
-        self._stopped = threading.Event()
-        self._signal = WorkerSignal()
-        self._signal.add_cb(self._stopped.set)
-        # Requests inside the app, and when the last one left.
-        self._in_app = 0
-        self._last_exit = time.monotonic()
-        self._counter_lock = threading.Lock()
-        host, port = sock.getsockname()[:2]
-        # The parts of the WSGI environ that never change.  Unlike granian's
-        # own wrapper this does not copy os.environ into every request: the
-        # process environment may hold RECEIVER_TOKEN.
-        self._base_environ = {
-            "GATEWAY_INTERFACE": "CGI/1.1",
-            "SCRIPT_NAME": "",
-            "SERVER_SOFTWARE": "granian",
-            "wsgi.errors": sys.stderr,
-            "wsgi.input_terminated": True,
-            "wsgi.multiprocess": False,
-            "wsgi.multithread": threads > 1,
-            "wsgi.run_once": False,
-            "wsgi.version": (1, 0),
-        }
-
-    # -- the WSGI bridge ---------------------------------------------------------
-
-    def _handle(self, proto, scope: dict) -> int:
-        environ = self._base_environ | scope
-        response = Response()
-        with self._counter_lock:
-            self._in_app += 1
-        try:
-            body = self._app(environ, response)
-            if isinstance(body, list):
-                proto.response_bytes(response.status, response.headers, b"".join(body))
-            else:
-                proto.response_iter(response.status, response.headers, ResponseIterWrap(body))
-        finally:
-            with self._counter_lock:
-                self._in_app -= 1
-                self._last_exit = time.monotonic()
-        return response.status
-
-    # -- lifecycle -----------------------------------------------------------------
+        self._server = create_server(
+            app,
+            sockets=[sock],
+            threads=threads,
+            ident="receiver",
+            # waitress rejects when size >= limit; we allow exactly MAX_BODY_BYTES.
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            max_request_header_size=32 * 1024,
+            connection_limit=1000,
+            backlog=BACKLOG,
+            asyncore_use_poll=True,
+            expose_tracebacks=False,
+        )
+        self._server.channel_class = _JSONErrorChannel
+        # waitress warns "Task queue depth is N" whenever more requests than
+        # idle threads are queued: normal with keep-alive clients under load,
+        # and a log line per request exactly when the receiver is busiest.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     def request_stop(self, *_args) -> None:
-        if self._stopped.is_set():
+        if self._stop_requested:
             # A second signal: stop waiting for requests in flight.
             self._drain_seconds = 0
-        self._signal.set()
+        self._stop_requested = True
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
 
     def serve(self) -> None:
-        """Serve until ``request_stop``; then let requests in flight finish and return."""
-        holder = SocketHolder(self._sock.fileno(), False, BACKLOG)
-        worker = WSGIWorker(
-            worker_id=1,
-            sock=(None, holder),
-            ipc=None,
-            threads=1,  # tokio runtime threads: HTTP parsing and socket I/O
-            blocking_threads=512,
-            py_threads=self._threads,
-            py_threads_idle_timeout=30,
-            backpressure=BACKLOG,
-            http_mode="1",
-            http1_opts=HTTP1Settings(),
-            http2_opts=None,
-            static_files=None,
-            ssl_enabled=False,
-            ssl_cert=None,
-            ssl_key=None,
-            ssl_key_password=None,
-            ssl_protocol_min="1.3",
-            ssl_ca=None,
-            ssl_crl=[],
-            ssl_client_verify=False,
-            metrics=(None, None),
-        )
-        loop = loops.get("auto")
-        scheduler = _new_cbscheduler(loop, self._handle, impl_asyncio=False)
-        worker.serve_mtr(scheduler, loop, self._signal)
-        # Signals reach Python only in the main thread, between bytecodes: a
-        # timed wait keeps it responsive.
-        while not self._stopped.wait(0.5):
-            pass
+        """Serve until ``request_stop``; then drain and return."""
+        server = self._server
+        socket_map = server._map
+        while not self._stop_requested:
+            # A short poll timeout bounds how long a stop signal waits.
+            wasyncore.loop(timeout=0.2, map=socket_map, use_poll=True, count=1)
         log.info("stopping: no new connections, finishing requests in flight")
+        # Close only the listening socket; the trigger stays for the drain.
+        wasyncore.dispatcher.close(server)
         deadline = time.monotonic() + self._drain_seconds
-        while time.monotonic() < deadline:
-            with self._counter_lock:
-                idle = self._in_app == 0 and time.monotonic() - self._last_exit >= _QUIET_SECONDS
-            if idle:
+        while True:
+            for channel in list(server.active_channels.values()):
+                if not channel.requests and not channel.total_outbufs_len:
+                    channel.handle_close()
+            if not server.active_channels or time.monotonic() >= deadline:
                 break
-            time.sleep(0.02)
-        else:
-            if self._in_app:
-                log.warning("stopping with %d request(s) still in the app", self._in_app)
+            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
+        if server.active_channels:
+            log.warning("closing %d connection(s) with requests still running",
+                        len(server.active_channels))
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=self._drain_seconds)
+        wasyncore.close_all(socket_map)

@@ -1,22 +1,23 @@
 """Variant (a): a Bottle app that only answers, served exactly like the receiver.
 
-By default: the same GranianRunner (granian's worker in this process, on a
-socket bound the same way), same thread count, routes without Bottle plugins
-like the receiver's; the route reads nothing and stores nothing.  It is the
-ceiling for "Bottle on this server on this machine".
+By default: the same WaitressRunner (same settings, socket bound the same
+way), same thread count, routes without Bottle plugins like the receiver's;
+the route reads nothing and stores nothing.  It is the ceiling for "Bottle on
+this server on this machine".
 
-``--server waitress|gunicorn|cheroot`` serves the same app with those servers
+``--server granian|gunicorn|cheroot`` serves the same app with those servers
 instead, for ``python -m benchmarks.receiver.servers`` (the WSGI server
-comparison).
+comparison).  ``app`` is the module-level app for servers that import it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 import bottle
 
-from receiver.server import DEFAULT_THREADS, GranianRunner, bind_socket
+from receiver.server import DEFAULT_THREADS, WaitressRunner, bind_socket
 
 
 def create_bare_app() -> bottle.Bottle:
@@ -35,6 +36,20 @@ def create_bare_app() -> bottle.Bottle:
     return app
 
 
+app = create_bare_app()
+
+
+def _serve_granian(host: str, port: int, threads: int) -> None:
+    import os
+
+    # granian's own CLI, one worker process: its Rust HTTP layer, `threads` Python threads.
+    os.execvp(sys.executable, [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+        "--workers", "1", "--blocking-threads", str(threads), "--no-ws", "--log-level", "warning",
+        "benchmarks.receiver.bare_app:app",
+    ])
+
+
 def _serve_gunicorn(app, host: str, port: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -49,12 +64,6 @@ def _serve_gunicorn(app, host: str, port: int, threads: int) -> None:
             return app
 
     Application().run()
-
-
-def _serve_waitress(app, host: str, port: int, threads: int) -> None:
-    import waitress
-
-    waitress.serve(app, host=host, port=port, threads=threads, ident="bare")
 
 
 def _serve_cheroot(app, host: str, port: int, threads: int) -> None:
@@ -72,18 +81,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    parser.add_argument("--server", choices=["granian", "waitress", "gunicorn", "cheroot"],
-                        default="granian")
+    parser.add_argument("--server", choices=["waitress", "granian", "gunicorn", "cheroot"],
+                        default="waitress")
     args = parser.parse_args()
-    app = create_bare_app()
     if args.server == "gunicorn":
         _serve_gunicorn(app, args.host, args.port, args.threads)
     elif args.server == "cheroot":
         _serve_cheroot(app, args.host, args.port, args.threads)
-    elif args.server == "waitress":
-        _serve_waitress(app, args.host, args.port, args.threads)
+    elif args.server == "granian":
+        _serve_granian(args.host, args.port, args.threads)
     else:
-        runner = GranianRunner(app, bind_socket(args.host, args.port), threads=args.threads)
+        runner = WaitressRunner(app, bind_socket(args.host, args.port), threads=args.threads)
         runner.install_signal_handlers()
         print(f"Listening on {runner.url}", flush=True)
         runner.serve()

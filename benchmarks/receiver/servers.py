@@ -1,11 +1,12 @@
-"""Which WSGI server: the bare Bottle app on granian, waitress, gunicorn (gthread) and cheroot.
+"""Which WSGI server: the bare Bottle app on waitress, granian, gunicorn (gthread) and cheroot.
 
-    python -m benchmarks.receiver.servers     # needs wrk, and waitress + gunicorn + cheroot installed
+    python -m benchmarks.receiver.servers     # needs wrk and pip install -e '.[bench]'
 
-Same wrk load as the main benchmark, interleaved rounds, medians.  This is
-the measurement behind the choice of granian documented in receiver/README.md.
-Python threads: 1 on granian (its HTTP layer has threads of its own), 8 on
-the others (their HTTP parsing runs in Python threads), each its best here.
+Same wrk load as the main benchmark, interleaved rounds, medians, with the
+seed's Flask development server for scale.  This is the measurement behind
+the choice of waitress documented in receiver/README.md.  Python threads: 1
+on granian (its HTTP layer has threads of its own), ``--threads`` on the
+others (their HTTP parsing runs in Python threads).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.receiver.harness import free_port, group_cpu_seconds, run_wrk, start_server, stop_server
+from receiver.server import DEFAULT_THREADS
 
-SERVERS = ("granian", "waitress", "gunicorn", "cheroot")
+SERVERS = ("waitress", "granian", "gunicorn", "cheroot", "seed-flask")
 THREADS = {"granian": 1}
 
 
@@ -26,7 +28,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.receiver.servers")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8, help="threads for the pure-Python servers")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="threads for the pure-Python servers")
     args = parser.parse_args()
     runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in SERVERS}
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,8 +37,11 @@ def main() -> int:
             for name in SERVERS:
                 port = free_port()
                 url = f"http://127.0.0.1:{port}"
-                command = [sys.executable, "-m", "benchmarks.receiver.bare_app", "--port", str(port),
-                           "--threads", str(THREADS.get(name, args.threads)), "--server", name]
+                if name == "seed-flask":
+                    command = [sys.executable, "-m", "benchmarks.receiver.seed_flask", "--port", str(port)]
+                else:
+                    command = [sys.executable, "-m", "benchmarks.receiver.bare_app", "--port", str(port),
+                               "--threads", str(THREADS.get(name, args.threads)), "--server", name]
                 with open(Path(tmp) / f"{name}.log", "a") as log:
                     process = start_server(command, url, log)
                     try:
@@ -50,7 +56,8 @@ def main() -> int:
                 cpu = (after - before) / result["requests"] * 1e6 if before is not None else float("nan")
                 runs[name].append((rps, result["p99_us"] / 1000, cpu))
                 print(f"{name}: {rps:,.0f} req/s", file=sys.stderr, flush=True)
-    print(f"bare Bottle app, {args.threads} threads (granian 1), wrk -t2 -c16, "
+    print(f"bare Bottle app, {args.threads} threads (granian 1); seed-flask is variant (b), "
+          f"the seed's Flask app that stores; wrk -t2 -c16, "
           f"{args.duration} s x {args.rounds} rounds")
     print(f"{'server':10} {'req/s':>8} {'p99 ms':>7} {'CPU us/req':>10}")
     for name, values in runs.items():

@@ -209,14 +209,14 @@ def test_wrong_method_is_json_405(shared_receiver, method, path, allowed):
     [b"POST /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n",
      b"GARBAGE\r\n\r\n"],
 )
-def test_malformed_http_is_a_400_and_stores_nothing(shared_receiver, request_bytes):
-    # Broken HTTP framing is answered by granian's HTTP layer before the app
-    # sees anything: an empty 400 (documented in receiver/server.py), never
-    # a 5xx or a page.
+def test_malformed_http_is_a_json_400_and_stores_nothing(shared_receiver, request_bytes):
+    # Broken HTTP framing is answered by waitress before the app sees
+    # anything; receiver/server.py makes that answer JSON too.
     before = _stored_ids(shared_receiver)
     status, headers, body = _split_response(_raw_exchange(shared_receiver.url, request_bytes))
     assert status == 400
-    assert body == b""
+    assert headers["content-type"].startswith("application/json")
+    assert json.loads(body)["error"] == "bad_request"
     assert _stored_ids(shared_receiver) == before
 
 
