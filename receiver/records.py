@@ -12,8 +12,9 @@ read-modify-write, so the contract is written (and tested) exactly once:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from receiver.clock import to_iso
 
@@ -35,24 +36,51 @@ ENRICHED_FIELDS = (
 MANAGED_FIELDS = frozenset(
     {"server_id", "registered_at", "first_seen", "last_seen", "heartbeat_count"}
 )
+_MANAGED_BUT_ID = MANAGED_FIELDS - {"server_id"}
 
 # The heartbeat's own ``status`` ("healthy") and ``timestamp`` (client clock)
 # are stored under these names, because ``status`` in every response is the
 # receiver's online/late/offline verdict.
 RENAMED_FIELDS = {"status": "reported_status", "timestamp": "reported_at"}
 
+# Reported fields every listing shows, sorts and filters by; a record keeps
+# them as attributes (validation guarantees they are strings when present).
 SUMMARY_FIELDS = ("hostname", "database", "odoo_stage", "odoo_version", "version")
 
+_encode_json = msgspec.json.encode
+_decode_json = msgspec.json.decode
+_EMPTY_INFO = msgspec.Raw(b"{}")
 
-@dataclass(slots=True)
-class ServerRecord:
+
+class ServerRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One server, immutable: a write replaces the record.
+
+    ``info`` (everything the server reported about itself, as sent, after
+    renaming) is kept as its JSON text, not as a dict: a record then holds
+    no container the garbage collector must walk (``gc=False`` is safe
+    because nothing in it can refer back), which keeps collections short
+    with thousands of records, and it is what the ack log and SQLite store.
+
+    Encoded with msgspec it is the 11-item JSON array of the ack log and of
+    the ``servers`` columns, in their order.
+    """
+
     server_id: str
-    # Everything the server reported about itself, as sent (after renaming).
-    info: dict[str, Any] = field(default_factory=dict)
+    hostname: str | None = None
+    database: str | None = None
+    odoo_stage: str | None = None
+    odoo_version: str | None = None
+    version: str | None = None
+    registered_at: int | None = None
     first_seen: int = 0
     last_seen: int = 0
     heartbeat_count: int = 0
-    registered_at: int | None = None
+    info_json: msgspec.Raw = _EMPTY_INFO
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """A fresh dict of the reported fields."""
+        return _decode_json(self.info_json)
 
     def to_json(self, status: str) -> dict[str, Any]:
         body: dict[str, Any] = {"server_id": self.server_id}
@@ -65,19 +93,45 @@ class ServerRecord:
         return body
 
     def to_summary(self, status: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"server_id": self.server_id}
-        for name in SUMMARY_FIELDS:
-            body[name] = self.info.get(name)
-        body["registered_at"] = to_iso(self.registered_at)
-        body["last_seen"] = to_iso(self.last_seen)
-        body["heartbeat_count"] = self.heartbeat_count
-        body["status"] = status
-        return body
+        return {
+            "server_id": self.server_id,
+            "hostname": self.hostname,
+            "database": self.database,
+            "odoo_stage": self.odoo_stage,
+            "odoo_version": self.odoo_version,
+            "version": self.version,
+            "registered_at": to_iso(self.registered_at),
+            "last_seen": to_iso(self.last_seen),
+            "heartbeat_count": self.heartbeat_count,
+            "status": status,
+        }
+
+
+def make_record(server_id: str, info: dict[str, Any], *, first_seen: int, last_seen: int,
+                heartbeat_count: int, registered_at: int | None) -> ServerRecord:
+    get = info.get
+    return ServerRecord(
+        server_id,
+        get("hostname"),
+        get("database"),
+        get("odoo_stage"),
+        get("odoo_version"),
+        get("version"),
+        registered_at,
+        first_seen,
+        last_seen,
+        heartbeat_count,
+        msgspec.Raw(_encode_json(info)),
+    )
 
 
 def reported_fields(payload: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated payload that describes the server."""
-    info = {name: value for name, value in payload.items() if name not in MANAGED_FIELDS}
+    info = dict(payload)
+    info.pop("server_id", None)
+    if not _MANAGED_BUT_ID.isdisjoint(info):
+        for name in _MANAGED_BUT_ID:
+            info.pop(name, None)
     for name, stored_as in RENAMED_FIELDS.items():
         if name in info:
             info[stored_as] = info.pop(name)
@@ -93,17 +147,11 @@ def _advance(previous: int, now: int) -> int:
 def apply_register(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
     info = reported_fields(payload)
     if existing is None:
-        return ServerRecord(
-            server_id=payload["server_id"],
-            info=info,
-            first_seen=now,
-            last_seen=now,
-            heartbeat_count=0,
-            registered_at=now,
-        )
-    return ServerRecord(
-        server_id=existing.server_id,
-        info=info,
+        return make_record(payload["server_id"], info, first_seen=now, last_seen=now,
+                           heartbeat_count=0, registered_at=now)
+    return make_record(
+        existing.server_id,
+        info,
         first_seen=existing.first_seen,
         last_seen=_advance(existing.last_seen, now),
         heartbeat_count=existing.heartbeat_count,
@@ -116,19 +164,13 @@ def apply_register(existing: ServerRecord | None, payload: dict[str, Any], now: 
 def apply_heartbeat(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
     info = reported_fields(payload)
     if existing is None:
-        return ServerRecord(
-            server_id=payload["server_id"],
-            info=info,
-            first_seen=now,
-            last_seen=now,
-            heartbeat_count=1,
-            registered_at=None,
-        )
-    merged = dict(existing.info)
+        return make_record(payload["server_id"], info, first_seen=now, last_seen=now,
+                           heartbeat_count=1, registered_at=None)
+    merged = existing.info
     merged.update(info)
-    return ServerRecord(
-        server_id=existing.server_id,
-        info=merged,
+    return make_record(
+        existing.server_id,
+        merged,
         first_seen=existing.first_seen,
         last_seen=_advance(existing.last_seen, now),
         heartbeat_count=existing.heartbeat_count + 1,

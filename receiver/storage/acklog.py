@@ -35,6 +35,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import msgspec
+
+from receiver.records import ServerRecord
+
 log = logging.getLogger(__name__)
 
 SEGMENT_BYTES = 32 * 1024 * 1024
@@ -73,7 +77,18 @@ class Segment:
 class Entry:
     seq: int
     server_id: str
-    row: list | None  # None: the server was deleted
+    row: ServerRecord | None  # None: the server was deleted
+
+
+class _Line(msgspec.Struct):
+    """An entry as written: a record (``row``) or a deleted server_id."""
+
+    seq: int
+    row: ServerRecord | None = None
+    delete: str | None = None
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
 
 
 def segment_paths(base: str, log_id: str) -> tuple[list[tuple[int, str]], list[str]]:
@@ -125,17 +140,13 @@ def encode_delete_entry(seq: int, server_id: str) -> bytes:
 
 def _parse(line: bytes) -> Entry | None:
     try:
-        data = json.loads(line)
-    except ValueError:
+        data = _decode_line(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
-        return None
-    row = data.get("row")
-    if isinstance(row, list) and len(row) == 11 and isinstance(row[0], str):
-        return Entry(data["seq"], row[0], row)
-    deleted = data.get("delete")
-    if isinstance(deleted, str):
-        return Entry(data["seq"], deleted, None)
+    if data.row is not None:
+        return Entry(data.seq, data.row.server_id, data.row)
+    if data.delete is not None:
+        return Entry(data.seq, data.delete, None)
     return None
 
 

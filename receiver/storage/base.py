@@ -19,6 +19,8 @@ import abc
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from receiver.records import ServerRecord
 from receiver.status import StatusRule
 
@@ -38,8 +40,9 @@ SORT_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
+class WriteResult(msgspec.Struct, frozen=True, gc=False):
+    # A Struct, not a dataclass: one is built per write, and a frozen
+    # dataclass's __init__ costs several times as much.
     record: ServerRecord
     created: bool
 

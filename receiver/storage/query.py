@@ -7,23 +7,12 @@ Used by backends that keep every record in memory (SQLite does, see
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
-from typing import Any
 
 from receiver.records import ServerRecord
 from receiver.status import StatusRule
 from receiver.storage.base import SORT_FIELDS, ServerPage, ServerQuery
-
-_RECORD_ATTRIBUTES = frozenset(
-    {"server_id", "last_seen", "first_seen", "registered_at", "heartbeat_count"}
-)
-
-
-def _sort_value(record: ServerRecord, name: str) -> Any:
-    if name in _RECORD_ATTRIBUTES:
-        return getattr(record, name)
-    value = record.info.get(name)
-    return value if isinstance(value, str) else None
 
 
 def select(
@@ -41,12 +30,12 @@ def select(
             for low, high in bounds
         ):
             continue
-        if stages and record.info.get("odoo_stage") not in stages:
+        if stages and record.odoo_stage not in stages:
             continue
         if needle:
-            hostname = record.info.get("hostname")
+            hostname = record.hostname
             if needle not in record.server_id.lower() and not (
-                isinstance(hostname, str) and needle in hostname.lower()
+                hostname is not None and needle in hostname.lower()
             ):
                 continue
         matches.append(record)
@@ -54,9 +43,11 @@ def select(
     # server_id breaks ties so that pages are stable.
     matches.sort(key=lambda record: record.server_id, reverse=query.descending)
     if query.sort != "server_id":
-        known = [r for r in matches if _sort_value(r, query.sort) is not None]
-        unknown = [r for r in matches if _sort_value(r, query.sort) is None]
-        known.sort(key=lambda record: _sort_value(record, query.sort), reverse=query.descending)
+        # Every sort field is a record attribute (records.SUMMARY_FIELDS and the times).
+        value = operator.attrgetter(query.sort)
+        known = [r for r in matches if value(r) is not None]
+        unknown = [r for r in matches if value(r) is None]
+        known.sort(key=value, reverse=query.descending)
         matches = known + unknown
     page = matches[query.offset : query.offset + query.limit]
     return ServerPage(page, len(matches))

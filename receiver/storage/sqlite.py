@@ -51,7 +51,7 @@ from typing import Any
 import msgspec
 
 from receiver.errors import StorageError
-from receiver.records import ServerRecord, apply_heartbeat, apply_register
+from receiver.records import ServerRecord, apply_heartbeat, apply_register, make_record
 from receiver.status import StatusRule
 from receiver.storage import acklog
 from receiver.storage.base import ServerPage, ServerQuery, Storage, WriteResult
@@ -139,55 +139,23 @@ _SET_CHECKPOINT = "UPDATE checkpoint SET seq = ? WHERE id = 1"
 _BUSY_TIMEOUT_S = 5.0
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 # msgspec's encoder (C) is several times faster than the stdlib's on these
 # rows, and encoding runs once per write.
 _encode_json = msgspec.json.encode
 
 
-def _encode_row(record: ServerRecord) -> tuple[bytes, bytes]:
-    """The record as (the JSON array of its ten scalars without the closing
-    bracket, the JSON of ``info``), the parts of ``_log_row`` and ``_checkpoint_row``."""
-    info = record.info
-    head = _encode_json(
-        [
-            record.server_id,
-            _text_or_none(info.get("hostname")),
-            _text_or_none(info.get("database")),
-            _text_or_none(info.get("odoo_stage")),
-            _text_or_none(info.get("odoo_version")),
-            _text_or_none(info.get("version")),
-            record.registered_at,
-            record.first_seen,
-            record.last_seen,
-            record.heartbeat_count,
-        ]
-    )
-    return head[:-1], _encode_json(info)
+def _log_entry(seq: int, record: ServerRecord) -> bytes:
+    """The ack log's entry: the record as its 11-item array, ``info`` as an object."""
+    return b'\n{"seq":%d,"row":%b}' % (seq, _encode_json(record))
 
 
-def _log_row(parts: tuple[bytes, bytes]) -> bytes:
-    """The ack log's row: an 11-item JSON array, ``info`` as an object."""
-    return b"%b,%b]" % parts
-
-
-def _checkpoint_row(parts: tuple[bytes, bytes]) -> bytes:
+def _checkpoint_row(record: ServerRecord) -> bytes:
     """``_UPSERT_MANY``'s row: the same array with ``info`` as a JSON string."""
-    return b"%b,%b]" % (parts[0], _encode_json(parts[1].decode()))
-
-
-def _record_from_row(row: list) -> ServerRecord:
-    return ServerRecord(
-        server_id=row[0],
-        info=row[10],
-        first_seen=row[7],
-        last_seen=row[8],
-        heartbeat_count=row[9],
-        registered_at=row[6],
-    )
+    return _encode_json((
+        record.server_id, record.hostname, record.database, record.odoo_stage,
+        record.odoo_version, record.version, record.registered_at, record.first_seen,
+        record.last_seen, record.heartbeat_count, bytes(record.info_json).decode(),
+    ))
 
 
 class SQLiteStorage(Storage):
@@ -216,8 +184,8 @@ class SQLiteStorage(Storage):
         except BaseException:
             self._lock_file.close()
             raise
-        # Merged but not yet checkpointed: (seq, server_id, _encode_row parts or None).
-        self._unsaved: deque[tuple[int, str, tuple[bytes, bytes] | None]] = deque()
+        # Merged but not yet checkpointed: (seq, server_id, record or None if deleted).
+        self._unsaved: deque[tuple[int, str, ServerRecord | None]] = deque()
         self._retired: list[acklog.Segment] = []
         self._spare: acklog.Segment | None = None
         self._stop = threading.Event()
@@ -286,14 +254,9 @@ class SQLiteStorage(Storage):
         for server_id, info, first_seen, last_seen, count, registered_at in self._conn.execute(
             f"SELECT {_COLUMNS} FROM servers"
         ):
-            records[server_id] = ServerRecord(
-                server_id=server_id,
-                info=msgspec.json.decode(info),
-                first_seen=first_seen,
-                last_seen=last_seen,
-                heartbeat_count=count,
-                registered_at=registered_at,
-            )
+            records[server_id] = make_record(
+                server_id, msgspec.json.decode(info), first_seen=first_seen, last_seen=last_seen,
+                heartbeat_count=count, registered_at=registered_at)
         seq, log_id = self._conn.execute("SELECT seq, log_id FROM checkpoint WHERE id = 1").fetchone()
         return records, seq, log_id
 
@@ -319,9 +282,8 @@ class SQLiteStorage(Storage):
                     self._records.pop(entry.server_id, None)
                     deletes.append(entry.server_id)
                 else:
-                    self._records[entry.server_id] = _record_from_row(entry.row)
-                    upserts.append(_checkpoint_row(
-                        (_encode_json(entry.row[:10])[:-1], _encode_json(entry.row[10]))))
+                    self._records[entry.server_id] = entry.row
+                    upserts.append(_checkpoint_row(entry.row))
             seq = max(entry.seq for entry in latest.values())
             self._write_checkpoint(upserts, deletes, seq)
             self._seq = self._checkpoint_seq = seq
@@ -367,16 +329,15 @@ class SQLiteStorage(Storage):
             # that loses the GIL while holding it stalls every other writer.
             existing = records.get(server_id)
             record = apply(existing, payload, now)
-            parts = _encode_row(record)
-            row_bytes = _log_row(parts)
             with self._lock:
-                self._check_writable()
+                if self._closed:
+                    raise StorageError("storage is closed")
                 if records.get(server_id) is existing:
                     seq = self._seq + 1
-                    self._log(seq, b'\n{"seq":%d,"row":%b}' % (seq, row_bytes))
+                    self._log(seq, _log_entry(seq, record))
                     self._seq = seq
                     records[server_id] = record
-                    self._unsaved.append((seq, server_id, parts))
+                    self._unsaved.append((seq, server_id, record))
                     return WriteResult(record, existing is None)
 
     def register(self, payload: dict[str, Any], now: int) -> WriteResult:
@@ -415,7 +376,7 @@ class SQLiteStorage(Storage):
     def _checkpoint(self) -> None:
         """Write everything merged so far to SQLite; drop checkpointed log segments."""
         unsaved = self._unsaved
-        latest: dict[str, tuple[bytes, bytes] | None] = {}
+        latest: dict[str, ServerRecord | None] = {}
         taken = []
         # popleft is atomic; entries appended meanwhile wait for the next round.
         while unsaved:
@@ -423,8 +384,8 @@ class SQLiteStorage(Storage):
             taken.append(item)
             latest[item[1]] = item[2]
         if taken:
-            upserts = [_checkpoint_row(parts) for parts in latest.values() if parts is not None]
-            deletes = [server_id for server_id, row in latest.items() if row is None]
+            upserts = [_checkpoint_row(record) for record in latest.values() if record is not None]
+            deletes = [server_id for server_id, record in latest.items() if record is None]
             try:
                 self._write_checkpoint(upserts, deletes, taken[-1][0])
             except BaseException:
