@@ -20,6 +20,7 @@ from receiver.errors import StorageError
 from receiver.server import DEFAULT_THREADS, WaitressRunner, bind_socket
 from receiver.status import StatusRule
 from receiver.storage import open_storage
+from receiver.storage.sqlite import CHECKPOINT_INTERVAL_S, SYNC_INTERVAL_S
 
 EXIT_USAGE = 2
 
@@ -112,8 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint-interval",
         type=_positive_float,
         metavar="SECONDS",
-        help="how often acknowledged writes are copied from the ack log into SQLite "
-        "(env RECEIVER_CHECKPOINT_INTERVAL, default 0.2)",
+        help="how often the servers table in SQLite is brought up to date from the ack log "
+        "(env RECEIVER_CHECKPOINT_INTERVAL, default 5)",
+    )
+    parser.add_argument(
+        "--sync-interval",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="how often the ack log is flushed to disk: the most an operating-system crash "
+        "can lose (env RECEIVER_SYNC_INTERVAL, default 0.2)",
     )
     parser.add_argument(
         "--log-level",
@@ -132,7 +140,8 @@ _SETTINGS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "token": ("RECEIVER_TOKEN", _token, None),
     "threads": ("RECEIVER_THREADS", _positive_int, DEFAULT_THREADS),
     "heartbeat_interval": ("RECEIVER_HEARTBEAT_INTERVAL", _positive_float, 60.0),
-    "checkpoint_interval": ("RECEIVER_CHECKPOINT_INTERVAL", _positive_float, 0.2),
+    "checkpoint_interval": ("RECEIVER_CHECKPOINT_INTERVAL", _positive_float, CHECKPOINT_INTERVAL_S),
+    "sync_interval": ("RECEIVER_SYNC_INTERVAL", _positive_float, SYNC_INTERVAL_S),
     "log_level": ("RECEIVER_LOG_LEVEL", _log_level, "info"),
 }
 
@@ -197,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     try:
-        storage = open_storage(args.db, checkpoint_interval=args.checkpoint_interval)
+        storage = open_storage(args.db, checkpoint_interval=args.checkpoint_interval,
+                               sync_interval=args.sync_interval)
     except StorageError as exc:
         sock.close()
         return _fail(str(exc))

@@ -16,16 +16,17 @@ from receiver.storage.base import (
 )
 
 
-def open_storage(target: str, *, checkpoint_interval: float | None = None) -> Storage:
-    """Open (creating if needed) the store named by ``--db``; raises StorageError."""
+def open_storage(target: str, **options: float) -> Storage:
+    """Open (creating if needed) the store named by ``--db``; raises StorageError.
+
+    ``options``: the backend's tuning (SQLite: ``checkpoint_interval``, ``sync_interval``).
+    """
     from receiver.errors import StorageError
     from receiver.storage.sqlite import SQLiteStorage
 
     if target.startswith(("postgres://", "postgresql://")):
         raise StorageError("PostgreSQL storage is not available yet; use a SQLite file path")
-    if checkpoint_interval is None:
-        return SQLiteStorage(target)
-    return SQLiteStorage(target, checkpoint_interval=checkpoint_interval)
+    return SQLiteStorage(target, **options)
 
 
 __all__ = [

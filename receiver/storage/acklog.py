@@ -5,17 +5,19 @@ just produced into the current log segment, a preallocated file mapped into
 memory with ``MAP_SHARED``.  The pages of such a mapping *are* the kernel's
 page cache of the file: once the copy is done, the bytes survive ``kill -9``,
 an OOM kill or a crash of the receiver, exactly like bytes handed to
-``write(2)``, but not a power failure or kernel crash (they are not
-fsync'ed; the SQLite checkpoint that follows within a fraction of a second
-is).  A memory copy, unlike ``write(2)``, does not release the GIL, so
-logging costs a request no thread hand-off.
+``write(2)``; a power failure or kernel crash only once the storage's next
+sync (``Segment.sync``, a fraction of a second later) has written them.  A
+memory copy, unlike ``write(2)``, does not release the GIL, so logging costs
+a request no thread hand-off.
 
 Entries are appended under the storage lock, in sequence order.  Each is
-``\n{"seq": N, "row": [...]}`` or ``\n{"seq": N, "delete": "<server_id>"}``,
-so it starts with a newline and carries the *whole* record, so recovery keeps, per
-server, the entry with the highest sequence number.  An entry torn by a kill
-during the copy was never acknowledged, is the last one, and does not parse;
-recovery skips it.  The unused tail of a segment is zeros.
+``\n{"seq": N, "row": [...]}`` or ``\n{"seq": N, "delete": "<server_id>"}``:
+it starts with a newline and carries the *whole* record, so recovery keeps,
+per server, the entry with the highest sequence number, and any subset of
+entries that reached the disk is a consistent state.  An entry torn by a
+kill during the copy was never acknowledged, is the last one, and does not
+parse (an unwritten byte is a zero, which JSON never contains); recovery
+skips it.  The unused tail of a segment is zeros.
 
 Segments are named ``<db>-acklog-<log id>-<n>``, the log id being a random
 id stored in the database when it is created: segments left over from a
@@ -42,6 +44,8 @@ from receiver.records import ServerRecord
 log = logging.getLogger(__name__)
 
 SEGMENT_BYTES = 32 * 1024 * 1024
+# fdatasync writes the mapped pages too (they are the file's page cache); macOS has only fsync.
+_fdatasync = getattr(os, "fdatasync", os.fsync)
 _SEGMENT_NAME = re.compile(r"-acklog-([0-9a-f]+)-(\d{6,})$")
 
 
@@ -65,6 +69,10 @@ class Segment:
         self.offset = end
         self.max_seq = seq
         return True
+
+    def sync(self) -> None:
+        """Wait until what was copied in is on disk (the GIL is released meanwhile)."""
+        _fdatasync(self.fd)
 
     def close(self, *, remove: bool) -> None:
         self.map.close()

@@ -8,23 +8,34 @@ lock held for a few microseconds of pure Python:
 2. copy the whole new record, with the next sequence number, into the ack
    log (``receiver.storage.acklog``: a memory-mapped file, so the copy is
    already in the kernel's page cache);
-3. store the record in memory and queue it for the next checkpoint.
+3. store the record in memory and mark the server changed for the next
+   checkpoint.
 
 Then the request is answered.  The lock makes each read-merge-write atomic:
 16 threads heartbeating one server produce 16 ordered merges, none lost.
 
-Every ``CHECKPOINT_INTERVAL_S`` a checkpointer thread writes the records
-changed since the last checkpoint to SQLite in one transaction (WAL journal,
-``synchronous=FULL``: fsync'ed) together with the sequence number reached,
-and deletes ack-log segments that are fully checkpointed.  At start the
-receiver loads the table and replays what the ack log holds beyond that
-sequence number.
+A background thread does the rest, outside the requests:
+
+* every ``SYNC_INTERVAL_S`` it ``fdatasync``s the ack log: a sequential
+  write of what was appended since, so acknowledged writes reach the disk
+  within a fraction of a second;
+* every ``CHECKPOINT_INTERVAL_S`` it writes the latest record of each server
+  changed since the last checkpoint to SQLite in one transaction (WAL
+  journal, ``synchronous=FULL``) together with the sequence number reached,
+  and deletes ack-log segments that are fully checkpointed.  A server that
+  heartbeated many times since costs one row.  Checkpoints are rare because
+  each changed row rewrites a page of the table at a random place, which
+  cost more CPU per heartbeat than the whole request when done every 0.2 s
+  (README, "Design notes").
+
+At start the receiver loads the table and replays what the ack log holds
+beyond the checkpointed sequence number.
 
 Durability, precisely: an acknowledged write is in the kernel before the
 answer, so it survives the receiver process dying in any way (``kill -9``,
 OOM killer, crash).  It survives an operating-system crash or power loss
-once its checkpoint has committed, normally within ``CHECKPOINT_INTERVAL_S``
-plus the commit time.
+once the next sync has run, normally within ``SYNC_INTERVAL_S`` plus the
+time of the sync.
 
 Why not commit each request to SQLite and answer after the commit (group
 commit)?  It was built and measured (README, "Design notes"): every sqlite3
@@ -36,7 +47,8 @@ Reads (``get``, ``list_servers``) are answered from memory.  One receiver
 process owns a database file: it holds an exclusive ``flock`` on
 ``<db>-lock`` (released by the kernel if the process dies), and a second
 receiver on the same file refuses to start.  Other programs may read the
-SQLite file at any time; it lags the receiver by up to a checkpoint.
+SQLite file at any time; it lags the receiver by up to a checkpoint
+interval.
 """
 
 from __future__ import annotations
@@ -45,7 +57,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections import deque
+import time
 from typing import Any
 
 import msgspec
@@ -65,7 +77,8 @@ except ImportError:  # pragma: no cover - not POSIX
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-CHECKPOINT_INTERVAL_S = 0.2
+SYNC_INTERVAL_S = 0.2
+CHECKPOINT_INTERVAL_S = 5.0
 
 # Migrations by the user_version they produce.  Later features (state
 # history, stable instance identity across hostnames) add versions here.
@@ -159,13 +172,16 @@ def _checkpoint_row(record: ServerRecord) -> bytes:
 
 
 class SQLiteStorage(Storage):
-    def __init__(self, path: str, *, checkpoint_interval: float = CHECKPOINT_INTERVAL_S):
+    def __init__(self, path: str, *, checkpoint_interval: float = CHECKPOINT_INTERVAL_S,
+                 sync_interval: float = SYNC_INTERVAL_S):
         self._path = path
-        self._interval = checkpoint_interval
+        self._checkpoint_interval = checkpoint_interval
+        self._sync_interval = min(sync_interval, checkpoint_interval)
         self._lock = threading.Lock()
         self._closed = False
-        # The last checkpoint's error; writes stay safe in the ack log meanwhile.
-        self._checkpoint_error: Exception | None = None
+        # The last failure of a sync or checkpoint, until one succeeds again;
+        # writes stay safe in the ack log meanwhile.
+        self._persist_error: Exception | None = None
         self._lock_file = self._claim(path)
         try:
             self._conn = self._connect()
@@ -184,9 +200,12 @@ class SQLiteStorage(Storage):
         except BaseException:
             self._lock_file.close()
             raise
-        # Merged but not yet checkpointed: (seq, server_id, record or None if deleted).
-        self._unsaved: deque[tuple[int, str, ServerRecord | None]] = deque()
+        # Changed since the last checkpoint: server_id -> latest record, None if
+        # deleted.  Its size is bounded by the fleet, not by the write rate.
+        self._unsaved: dict[str, ServerRecord | None] = {}
         self._retired: list[acklog.Segment] = []
+        # Retired segments written since the last sync.
+        self._unsynced: list[acklog.Segment] = []
         self._spare: acklog.Segment | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -315,6 +334,7 @@ class SQLiteStorage(Storage):
                 log.error("cannot start a new ack log segment: %s", exc)
                 raise StorageError(f"cannot extend the ack log: {exc.strerror}") from None
         self._retired.append(self._segment)
+        self._unsynced.append(self._segment)
         self._segment = fresh
         if not fresh.append(seq, data):
             raise StorageError("entry is larger than an ack log segment")
@@ -337,7 +357,7 @@ class SQLiteStorage(Storage):
                     self._log(seq, _log_entry(seq, record))
                     self._seq = seq
                     records[server_id] = record
-                    self._unsaved.append((seq, server_id, record))
+                    self._unsaved[server_id] = record
                     return WriteResult(record, existing is None)
 
     def register(self, payload: dict[str, Any], now: int) -> WriteResult:
@@ -355,47 +375,62 @@ class SQLiteStorage(Storage):
             self._log(seq, acklog.encode_delete_entry(seq, server_id))
             self._seq = seq
             del self._records[server_id]
-            self._unsaved.append((seq, server_id, None))
+            self._unsaved[server_id] = None
         return True
 
     # -- checkpoints -------------------------------------------------------------
 
     def _checkpoint_loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        next_checkpoint = time.monotonic() + self._checkpoint_interval
+        while not self._stop.wait(self._sync_interval):
             try:
-                self._checkpoint()
+                self._sync()
+                if time.monotonic() >= next_checkpoint:
+                    next_checkpoint = time.monotonic() + self._checkpoint_interval
+                    self._checkpoint()
             except Exception as exc:  # keep trying; the ack log still holds the data
-                if self._checkpoint_error is None:
-                    log.error("checkpoint failed, will retry: %s", exc)
-                self._checkpoint_error = exc
+                if self._persist_error is None:
+                    log.error("writing to disk failed, will retry: %s", exc)
+                self._persist_error = exc
             else:
-                if self._checkpoint_error is not None:
-                    log.info("checkpoints work again")
-                self._checkpoint_error = None
+                if self._persist_error is not None:
+                    log.info("writing to disk works again")
+                self._persist_error = None
+
+    def _sync(self) -> None:
+        """fdatasync the ack log written since the last sync (without the GIL)."""
+        with self._lock:
+            segments, self._unsynced = [*self._unsynced, self._segment], []
+        try:
+            for segment in segments:
+                segment.sync()
+        except BaseException:
+            with self._lock:
+                self._unsynced[:0] = segments[:-1]
+            raise
 
     def _checkpoint(self) -> None:
-        """Write everything merged so far to SQLite; drop checkpointed log segments."""
-        unsaved = self._unsaved
-        latest: dict[str, ServerRecord | None] = {}
-        taken = []
-        # popleft is atomic; entries appended meanwhile wait for the next round.
-        while unsaved:
-            item = unsaved.popleft()
-            taken.append(item)
-            latest[item[1]] = item[2]
-        if taken:
-            upserts = [_checkpoint_row(record) for record in latest.values() if record is not None]
-            deletes = [server_id for server_id, record in latest.items() if record is None]
+        """Write every change so far to SQLite; drop checkpointed log segments."""
+        # Take the changes and the sequence number they reach in one step:
+        # a write after this goes to the next checkpoint.
+        with self._lock:
+            taken, self._unsaved = self._unsaved, {}
+            seq = self._seq
+        if seq > self._checkpoint_seq:
+            upserts = [_checkpoint_row(record) for record in taken.values() if record is not None]
+            deletes = [server_id for server_id, record in taken.items() if record is None]
             try:
-                self._write_checkpoint(upserts, deletes, taken[-1][0])
+                self._write_checkpoint(upserts, deletes, seq)
             except BaseException:
-                # Back in front, in order, for the next attempt.
-                unsaved.extendleft(reversed(taken))
+                # Back for the next attempt, unless a newer write replaced them.
+                with self._lock:
+                    self._unsaved = taken | self._unsaved
                 raise
-            self._checkpoint_seq = taken[-1][0]
+            self._checkpoint_seq = seq
         with self._lock:
             done = [s for s in self._retired if (s.max_seq or 0) <= self._checkpoint_seq]
             self._retired = [s for s in self._retired if s not in done]
+            self._unsynced = [s for s in self._unsynced if s not in done]
             wants_spare = (self._spare is None and not self._closed
                            and self._segment.offset > self._segment.capacity // 2)
             number = self._next_segment_number() if wants_spare else None
@@ -439,8 +474,8 @@ class SQLiteStorage(Storage):
             raise StorageError("storage is closed")
         if not self._thread.is_alive():
             raise StorageError("checkpointer is not running")
-        if self._checkpoint_error is not None:
-            raise StorageError(f"checkpoints are failing: {self._checkpoint_error}")
+        if self._persist_error is not None:
+            raise StorageError(f"writing to disk is failing: {self._persist_error}")
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from receiver_support import REPO_ROOT, receiver_env, registration_payload, run_
         (["--threads", "0"], "must be at least 1"),
         (["--token", ""], "must not be empty"),
         (["--heartbeat-interval", "-5"], "positive"),
+        (["--sync-interval", "0"], "positive"),
+        (["--checkpoint-interval", "soon"], "not a number"),
         (["--log-level", "loud"], "invalid log level"),
     ],
 )

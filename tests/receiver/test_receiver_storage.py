@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -220,6 +222,69 @@ def test_sqlite_drops_checkpointed_log_segments(tmp_path, monkeypatch):
         assert reopened.get("s3").heartbeat_count == 43
     finally:
         reopened.close()
+
+
+def test_sqlite_syncs_the_ack_log_often_and_checkpoints_rarely(tmp_path, monkeypatch):
+    from receiver.storage import acklog
+
+    synced = []
+    monkeypatch.setattr(acklog, "_fdatasync", synced.append)
+    store = SQLiteStorage(str(tmp_path / "synced.db"), checkpoint_interval=3600, sync_interval=0.02)
+    try:
+        for n in range(50):
+            store.heartbeat(enriched_payload(f"s{n % 5}"), T + n)
+        deadline = time.monotonic() + 5
+        while store._segment.fd not in synced and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store._segment.fd in synced
+        # Nothing checkpointed yet: the table is empty, the ack log holds it all.
+        rows = sqlite3.connect(str(tmp_path / "synced.db")).execute("SELECT count(*) FROM servers")
+        assert rows.fetchone()[0] == 0
+        store._checkpoint()
+        rows = sqlite3.connect(str(tmp_path / "synced.db")).execute(
+            "SELECT server_id, heartbeat_count FROM servers ORDER BY server_id")
+        assert rows.fetchall() == [(f"s{n}", 10) for n in range(5)]
+    finally:
+        store.close()
+
+
+def test_sqlite_failing_sync_shows_in_check_until_it_works_again(tmp_path, monkeypatch):
+    from receiver.storage import acklog
+
+    failing = threading.Event()
+    failing.set()
+
+    def fdatasync(fd):
+        if failing.is_set():
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(acklog, "_fdatasync", fdatasync)
+    store = SQLiteStorage(str(tmp_path / "failing.db"), checkpoint_interval=3600, sync_interval=0.02)
+    try:
+        store.heartbeat(enriched_payload("s1"), T)  # still acknowledged: it is in the ack log
+        _wait_until(lambda: _check_fails(store))
+        with pytest.raises(StorageError, match="Input/output error"):
+            store.check()
+        failing.clear()
+        _wait_until(lambda: not _check_fails(store))
+        assert store.get("s1").heartbeat_count == 1
+    finally:
+        store.close()
+
+
+def _check_fails(store) -> bool:
+    try:
+        store.check()
+    except StorageError:
+        return True
+    return False
+
+
+def _wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
 
 
 def test_sqlite_second_owner_is_refused(tmp_path):
