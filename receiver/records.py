@@ -107,7 +107,7 @@ class ServerRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
         }
 
 
-def make_record(server_id: str, info: dict[str, Any], *, first_seen: int, last_seen: int,
+def make_record(server_id: str, info: dict[str, Any], first_seen: int, last_seen: int,
                 heartbeat_count: int, registered_at: int | None) -> ServerRecord:
     get = info.get
     return ServerRecord(
@@ -127,7 +127,7 @@ def make_record(server_id: str, info: dict[str, Any], *, first_seen: int, last_s
 
 def reported_fields(payload: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated payload that describes the server."""
-    info = dict(payload)
+    info = payload.copy()
     info.pop("server_id", None)
     if not _MANAGED_BUT_ID.isdisjoint(info):
         for name in _MANAGED_BUT_ID:
@@ -147,32 +147,20 @@ def _advance(previous: int, now: int) -> int:
 def apply_register(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
     info = reported_fields(payload)
     if existing is None:
-        return make_record(payload["server_id"], info, first_seen=now, last_seen=now,
-                           heartbeat_count=0, registered_at=now)
-    return make_record(
-        existing.server_id,
-        info,
-        first_seen=existing.first_seen,
-        last_seen=_advance(existing.last_seen, now),
-        heartbeat_count=existing.heartbeat_count,
-        # A server first seen through a heartbeat gets registered_at on its
-        # first registration; later re-registrations keep it.
-        registered_at=existing.registered_at if existing.registered_at is not None else now,
-    )
+        return make_record(payload["server_id"], info, now, now, 0, now)
+    # A server first seen through a heartbeat gets registered_at on its first
+    # registration; later re-registrations keep it.
+    registered_at = existing.registered_at if existing.registered_at is not None else now
+    return make_record(existing.server_id, info, existing.first_seen,
+                       _advance(existing.last_seen, now), existing.heartbeat_count, registered_at)
 
 
 def apply_heartbeat(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
     info = reported_fields(payload)
     if existing is None:
-        return make_record(payload["server_id"], info, first_seen=now, last_seen=now,
-                           heartbeat_count=1, registered_at=None)
+        return make_record(payload["server_id"], info, now, now, 1, None)
     merged = existing.info
     merged.update(info)
-    return make_record(
-        existing.server_id,
-        merged,
-        first_seen=existing.first_seen,
-        last_seen=_advance(existing.last_seen, now),
-        heartbeat_count=existing.heartbeat_count + 1,
-        registered_at=existing.registered_at,
-    )
+    return make_record(existing.server_id, merged, existing.first_seen,
+                       _advance(existing.last_seen, now), existing.heartbeat_count + 1,
+                       existing.registered_at)

@@ -274,8 +274,7 @@ class SQLiteStorage(Storage):
             f"SELECT {_COLUMNS} FROM servers"
         ):
             records[server_id] = make_record(
-                server_id, msgspec.json.decode(info), first_seen=first_seen, last_seen=last_seen,
-                heartbeat_count=count, registered_at=registered_at)
+                server_id, msgspec.json.decode(info), first_seen, last_seen, count, registered_at)
         seq, log_id = self._conn.execute("SELECT seq, log_id FROM checkpoint WHERE id = 1").fetchone()
         return records, seq, log_id
 
