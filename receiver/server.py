@@ -6,9 +6,11 @@ fastest pure-Python one, so the receiver's own work stays a small share of
 each request (the issue's "80 % of a bare Bottle app served the same way");
 granian is several times faster in absolute terms, but then the receiver's
 Python is most of the cost and no durable receiver gets near 80 % of it.
-waitress is pure Python and public API only, runs on every platform, and
-runs in one process: ``kill -9`` of the PID an operator started leaves no
-worker behind holding the port or the database.
+waitress is pure Python, runs on every platform, and runs in one process:
+``kill -9`` of the PID an operator started leaves no worker behind holding
+the port or the database.  This module drives waitress's event loop and
+subclasses its error task, both internals: pyproject.toml keeps waitress
+below 4, and tests/receiver start the real CLI.
 
 Two things waitress does not do on its own, and this module adds:
 
