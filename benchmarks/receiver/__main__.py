@@ -5,7 +5,7 @@
 Starts, one after the other, on free 127.0.0.1 ports:
 
 * receiver - ``python -m receiver`` on a fresh SQLite file, default settings,
-* (a) bare - a Bottle app that only answers, served by the same granian
+* (a) bare - a Bottle app that only answers, served by the same waitress
              runner with the same thread count,
 * (b) seed - the seed design: a dict behind one lock on Flask's own server,
 
