@@ -154,14 +154,14 @@ def _prepare(args) -> int | None:
 
 
 def run_rebuild(args) -> int:
-    from .report import build_report, render_text
-    from .simulation import Simulation, SimulationError
+    from .report import render_text
+    from .simulation import Simulation, run_and_report
 
     token = args.token or os.environ.get("RECEIVER_TOKEN") or None
-    failure = None
     sim = Simulation(args.receiver, token=token, seed=args.seed, start=args.start, db_dsn=args.db_dsn,
                      keep=args.keep)
-    try:
+
+    def rebuilds() -> None:
         server = sim.add_server("odoo", workers=args.workers, stage=args.stage,
                                 preload=not args.no_preload)
         for generation in range(args.rebuilds + 1):
@@ -172,16 +172,8 @@ def run_rebuild(args) -> int:
                 server.rebuild()
             server.health_burst(args.health_requests)
             sim.advance_minutes(args.minutes)
-    except SimulationError as exc:
-        failure = str(exc)
-    except KeyboardInterrupt:
-        failure = "interrupted"
-    finally:
-        try:
-            sim.close()
-        except SimulationError as exc:
-            failure = failure or str(exc)
-    report = build_report(sim.reader.all())
+
+    report, failure = run_and_report(sim, rebuilds)
     problems = list(report["summary"]["problems"])
     if failure:
         problems.insert(0, failure)

@@ -13,8 +13,8 @@ import os
 import sys
 
 from .receiver_process import ReceiverError, ReceiverProcess
-from .report import build_report, render_summary, render_text
-from .simulation import Simulation, SimulationError
+from .report import render_summary, render_text
+from .simulation import Simulation, run_and_report
 
 
 def run_fleet(sim: Simulation, say=print) -> None:
@@ -72,17 +72,7 @@ def demo(args) -> int:
         print("Simulating a small fleet (simulated time, real forked workers)...")
         sim = Simulation(url, token=args.token, seed=args.seed, start=args.start, db_dsn=args.db_dsn,
                          keep=args.keep)
-        failure = None
-        try:
-            run_fleet(sim)
-        except SimulationError as exc:
-            failure = str(exc)
-        finally:
-            try:
-                sim.close()
-            except SimulationError as exc:
-                failure = failure or str(exc)
-        report = build_report(sim.reader.all())
+        report, failure = run_and_report(sim, lambda: run_fleet(sim))
         print()
         if args.timeline:
             print(render_text(report))

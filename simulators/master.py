@@ -38,6 +38,7 @@ from .channel import Channel, ChannelClosed, ChannelTimeout
 from .clock import FrozenProcessClock, Real, SharedClock
 from .container import Container, enter
 from .events import EventWriter
+from .pgadmin import admin_execute
 
 _logger = logging.getLogger("simulators.master")
 
@@ -92,15 +93,7 @@ def copy_database(source: str, target: str) -> None:
     from odoo.tools import config
 
     if sql_db.backend_name() == "postgresql":
-        import psycopg2
-
-        cnx = psycopg2.connect(config["sim_db_dsn"], dbname="postgres")
-        try:
-            cnx.autocommit = True
-            with cnx.cursor() as cr:
-                cr.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
-        finally:
-            cnx.close()
+        admin_execute(config["sim_db_dsn"], f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
         return
     import sqlite3
 

@@ -38,6 +38,8 @@ from .channel import Channel, ChannelClosed, ChannelTimeout
 from .clock import SharedClock
 from .container import Container
 from .events import EventReader, EventWriter
+from .pgadmin import admin_execute
+from .report import build_report
 
 ADDON = "odoo_dev_mcp"
 LEGACY_ADDON = "odoo_dev_mcp_legacy"
@@ -522,27 +524,29 @@ def _tail(path, lines: int = 25) -> str:
 
 
 def _pg_databases(dsn: str) -> list[str]:
-    import psycopg2
-
-    cnx = psycopg2.connect(dsn, dbname="postgres", connect_timeout=5)
-    try:
-        with cnx.cursor() as cr:
-            cr.execute("SELECT datname FROM pg_database")
-            return [row[0] for row in cr.fetchall()]
-    finally:
-        cnx.close()
+    return [row[0] for row in admin_execute(dsn, "SELECT datname FROM pg_database", fetch=True)]
 
 
 def _pg_drop(dsn: str, dbname: str) -> None:
-    import psycopg2
+    admin_execute(dsn, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
-    cnx = psycopg2.connect(dsn, dbname="postgres", connect_timeout=5)
+
+def run_and_report(sim: Simulation, body) -> tuple[dict, str | None]:
+    """Run ``body()``, close ``sim`` whatever happened, and return the report
+    of everything recorded with the first failure (None if the run held)."""
+    failure = None
     try:
-        cnx.autocommit = True
-        with cnx.cursor() as cr:
-            cr.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        body()
+    except SimulationError as exc:
+        failure = str(exc)
+    except KeyboardInterrupt:
+        failure = "interrupted"
     finally:
-        cnx.close()
+        try:
+            sim.close()
+        except SimulationError as exc:
+            failure = failure or str(exc)
+    return build_report(sim.reader.all()), failure
 
 
 def check_pg(dsn: str) -> None:
@@ -553,4 +557,5 @@ def check_pg(dsn: str) -> None:
         raise SimulationError(f"PostgreSQL unreachable at {dsn}: {str(exc).strip()}") from exc
 
 
-__all__ = ["BurstResult", "Simulation", "SimulatedServer", "SimulationError", "check_pg"]
+__all__ = ["BurstResult", "Simulation", "SimulatedServer", "SimulationError", "check_pg",
+           "run_and_report"]
