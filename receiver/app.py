@@ -276,10 +276,10 @@ def create_app(
         result = storage.register(payload, clock())
         if result.created:
             log.info("registered new server %r (hostname %r)", result.record.server_id,
-                     result.record.info.get("hostname"))
+                     result.record.hostname)
         else:
             log.info("re-registered server %r (hostname %r)", result.record.server_id,
-                     result.record.info.get("hostname"))
+                     result.record.hostname)
         bottle.response.status = 201 if result.created else 200
         body = ack(result)
         body["registered_at"] = to_iso(result.record.registered_at)

@@ -8,6 +8,11 @@ read-modify-write, so the contract is written (and tested) exactly once:
 * ``/heartbeat`` merges every reported field present in the payload into the
   record and keeps the absent ones; ``last_seen`` and ``heartbeat_count``
   always move; an unknown ``server_id`` starts a record with count 1.
+
+The reported fields are stored as sent and shown through
+``reported_fields``, so a ``status`` or ``timestamp`` (sent now or kept from
+before) wins over a field a client itself calls ``reported_status`` or
+``reported_at``.
 """
 
 from __future__ import annotations
@@ -49,38 +54,97 @@ SUMMARY_FIELDS = ("hostname", "database", "odoo_stage", "odoo_version", "version
 
 _encode_json = msgspec.json.encode
 _decode_json = msgspec.json.decode
-_EMPTY_INFO = msgspec.Raw(b"{}")
+_EMPTY_JSON = msgspec.Raw(b"{}")
+_NO_KEYS: frozenset[str] = frozenset()
+
+# Key sets, shared between records: a fleet's servers send a handful of
+# payload shapes, and comparing two shared sets is an identity check.
+# Bounded, so that clients inventing field names cannot grow it forever;
+# beyond the bound a record keeps its own set, which is only slower.
+_KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+MAX_SHARED_KEY_SETS = 4096
 
 
-class ServerRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
+def key_set(fields: dict[str, Any]) -> frozenset[str]:
+    keys = tuple(fields)
+    shared = _KEY_SETS.get(keys)
+    if shared is None:
+        shared = frozenset(keys)
+        if len(_KEY_SETS) < MAX_SHARED_KEY_SETS:
+            _KEY_SETS[keys] = shared
+    return shared
+
+
+class ServerRecord(msgspec.Struct, frozen=True, gc=False):
     """One server, immutable: a write replaces the record.
 
-    ``info`` (everything the server reported about itself, as sent, after
-    renaming) is kept as its JSON text, not as a dict: a record then holds
-    no container the garbage collector must walk (``gc=False`` is safe
-    because nothing in it can refer back), which keeps collections short
-    with thousands of records, and it is what the ack log and SQLite store.
+    What the server reported about itself is kept as JSON text, in two
+    parts, keys as sent (``server_id``, ``status`` and ``timestamp``
+    included; ``info`` shows them the way the API does):
 
-    Encoded with msgspec it is the 11-item JSON array of the ack log and of
-    the ``servers`` columns, in their order.
+    * ``latest_json``: the fields of the latest register/heartbeat;
+    * ``kept_json``: fields of earlier ones that the latest did not send
+      (a heartbeat keeps what it does not mention), usually just the
+      registration's ``started_at``.
+
+    Their key sets, ``latest_keys`` and ``kept_keys``, let a heartbeat that
+    sends the same fields as the one before replace ``latest_json`` without
+    decoding anything: the merge of seed 001 is then "the new payload, plus
+    what was kept", which is most writes.  A record holds no container the
+    garbage collector must walk (``gc=False`` is safe because nothing in it
+    can refer back), which keeps collections short with thousands of
+    records.
+
+    ``row()`` is what the ack log stores; ``from_row`` reads it back.
     """
 
     server_id: str
-    hostname: str | None = None
-    database: str | None = None
-    odoo_stage: str | None = None
-    odoo_version: str | None = None
-    version: str | None = None
-    registered_at: int | None = None
-    first_seen: int = 0
-    last_seen: int = 0
-    heartbeat_count: int = 0
-    info_json: msgspec.Raw = _EMPTY_INFO
+    hostname: str | None
+    database: str | None
+    odoo_stage: str | None
+    odoo_version: str | None
+    version: str | None
+    registered_at: int | None
+    first_seen: int
+    last_seen: int
+    heartbeat_count: int
+    latest_json: msgspec.Raw
+    kept_json: msgspec.Raw
+    latest_keys: frozenset[str]
+    kept_keys: frozenset[str]
 
     @property
     def info(self) -> dict[str, Any]:
-        """A fresh dict of the reported fields."""
-        return _decode_json(self.info_json)
+        """A fresh dict of the reported fields, as the API shows them."""
+        fields = _decode_json(self.latest_json)
+        if self.kept_keys:
+            fields = {**_decode_json(self.kept_json), **fields}
+        return reported_fields(fields)
+
+    def info_json(self) -> bytes:
+        """All reported fields as one JSON object, keys as sent."""
+        latest = bytes(self.latest_json)
+        if not self.kept_keys:
+            return latest
+        kept = bytes(self.kept_json)
+        if not self.latest_keys:
+            return kept
+        # Both are objects this module encoded, compact and with disjoint keys.
+        return b"%b,%b" % (latest[:-1], kept[1:])
+
+    def row(self) -> tuple:
+        return (self.server_id, self.hostname, self.database, self.odoo_stage, self.odoo_version,
+                self.version, self.registered_at, self.first_seen, self.last_seen,
+                self.heartbeat_count, self.latest_json, self.kept_json)
+
+    @classmethod
+    def from_row(cls, row: Row) -> ServerRecord:
+        latest = _decode_json(row.latest_json)
+        kept = _decode_json(row.kept_json)
+        return cls(row.server_id, row.hostname, row.database, row.odoo_stage, row.odoo_version,
+                   row.version, row.registered_at, row.first_seen, row.last_seen,
+                   row.heartbeat_count, row.latest_json, row.kept_json, key_set(latest),
+                   key_set(kept))
 
     def to_json(self, status: str) -> dict[str, Any]:
         body: dict[str, Any] = {"server_id": self.server_id}
@@ -107,27 +171,59 @@ class ServerRecord(msgspec.Struct, array_like=True, frozen=True, gc=False):
         }
 
 
-def make_record(server_id: str, info: dict[str, Any], first_seen: int, last_seen: int,
-                heartbeat_count: int, registered_at: int | None) -> ServerRecord:
-    get = info.get
-    return ServerRecord(
-        server_id,
-        get("hostname"),
-        get("database"),
-        get("odoo_stage"),
-        get("odoo_version"),
-        get("version"),
-        registered_at,
-        first_seen,
-        last_seen,
-        heartbeat_count,
-        msgspec.Raw(_encode_json(info)),
-    )
+class Row(msgspec.Struct, array_like=True, frozen=True):
+    """A record as the ack log stores it: a JSON array in ``ServerRecord.row()`` order.
+
+    Receivers before 1.1 wrote 11 items, the reported fields already renamed
+    as ``info`` shows them; they read back as ``latest_json`` with nothing
+    kept, which ``info`` shows the same way.
+    """
+
+    server_id: str
+    hostname: str | None
+    database: str | None
+    odoo_stage: str | None
+    odoo_version: str | None
+    version: str | None
+    registered_at: int | None
+    first_seen: int
+    last_seen: int
+    heartbeat_count: int
+    latest_json: msgspec.Raw
+    kept_json: msgspec.Raw = _EMPTY_JSON
 
 
-def reported_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """The part of a validated payload that describes the server."""
-    info = payload.copy()
+def record_from_columns(server_id: str, info: bytes | str, first_seen: int, last_seen: int,
+                        heartbeat_count: int, registered_at: int | None) -> ServerRecord:
+    """A record from the ``servers`` table: ``info`` is ``info_json()``."""
+    raw = (info.encode() if isinstance(info, str) else info).strip()
+    fields = _decode_json(raw)
+    return _record(server_id, fields, msgspec.Raw(raw), key_set(fields), None, registered_at,
+                   first_seen, last_seen, heartbeat_count)
+
+
+def _record(server_id: str, latest: dict[str, Any], latest_json: msgspec.Raw,
+            latest_keys: frozenset[str], existing: ServerRecord | None, registered_at: int | None,
+            first_seen: int, last_seen: int, heartbeat_count: int,
+            kept_json: msgspec.Raw = _EMPTY_JSON, kept_keys: frozenset[str] = _NO_KEYS,
+            ) -> ServerRecord:
+    """A record whose summary fields are the latest report's, else the existing record's."""
+    get = latest.get
+    if existing is None:
+        summary = (get("hostname"), get("database"), get("odoo_stage"), get("odoo_version"),
+                   get("version"))
+    else:
+        summary = (get("hostname", existing.hostname), get("database", existing.database),
+                   get("odoo_stage", existing.odoo_stage),
+                   get("odoo_version", existing.odoo_version), get("version", existing.version))
+    return ServerRecord(server_id, *summary, registered_at, first_seen, last_seen, heartbeat_count,
+                        latest_json, kept_json, latest_keys, kept_keys)
+
+
+def reported_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields a server reported, as the API shows them: without the
+    receiver's own, ``status`` and ``timestamp`` renamed."""
+    info = fields.copy()
     info.pop("server_id", None)
     if not _MANAGED_BUT_ID.isdisjoint(info):
         for name in _MANAGED_BUT_ID:
@@ -145,22 +241,36 @@ def _advance(previous: int, now: int) -> int:
 
 
 def apply_register(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
-    info = reported_fields(payload)
+    """``payload`` is validated; a registration replaces everything reported before."""
+    latest_json = msgspec.Raw(_encode_json(payload))
     if existing is None:
-        return make_record(payload["server_id"], info, now, now, 0, now)
+        return _record(payload["server_id"], payload, latest_json, key_set(payload), None, now,
+                       now, now, 0)
     # A server first seen through a heartbeat gets registered_at on its first
     # registration; later re-registrations keep it.
     registered_at = existing.registered_at if existing.registered_at is not None else now
-    return make_record(existing.server_id, info, existing.first_seen,
-                       _advance(existing.last_seen, now), existing.heartbeat_count, registered_at)
+    # A field it no longer sends is gone, not kept from before.
+    return _record(existing.server_id, payload, latest_json, key_set(payload), None, registered_at,
+                   existing.first_seen, _advance(existing.last_seen, now), existing.heartbeat_count)
 
 
 def apply_heartbeat(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
-    info = reported_fields(payload)
+    """``payload`` is validated; it is merged over what the record holds."""
+    latest_json = msgspec.Raw(_encode_json(payload))
+    keys = key_set(payload)
     if existing is None:
-        return make_record(payload["server_id"], info, now, now, 1, None)
-    merged = existing.info
-    merged.update(info)
-    return make_record(existing.server_id, merged, existing.first_seen,
-                       _advance(existing.last_seen, now), existing.heartbeat_count + 1,
-                       existing.registered_at)
+        return _record(payload["server_id"], payload, latest_json, keys, None, None, now, now, 1)
+    latest_keys = existing.latest_keys
+    if (latest_keys is keys or latest_keys <= keys) and existing.kept_keys.isdisjoint(keys):
+        # Every field of the previous report is replaced, nothing kept is: no decoding.
+        kept_json, kept_keys = existing.kept_json, existing.kept_keys
+    else:
+        before = _decode_json(existing.latest_json)
+        if existing.kept_keys:
+            before = {**_decode_json(existing.kept_json), **before}
+        kept = {name: value for name, value in before.items() if name not in keys}
+        kept_json = msgspec.Raw(_encode_json(kept)) if kept else _EMPTY_JSON
+        kept_keys = key_set(kept)
+    return _record(existing.server_id, payload, latest_json, keys, existing,
+                   existing.registered_at, existing.first_seen, _advance(existing.last_seen, now),
+                   existing.heartbeat_count + 1, kept_json, kept_keys)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from receiver.records import ServerRecord
+from receiver.records import Row, ServerRecord
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class _Line(msgspec.Struct):
     """An entry as written: a record (``row``) or a deleted server_id."""
 
     seq: int
-    row: ServerRecord | None = None
+    row: Row | None = None
     delete: str | None = None
 
 
@@ -152,7 +152,7 @@ def _parse(line: bytes) -> Entry | None:
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     if data.row is not None:
-        return Entry(data.seq, data.row.server_id, data.row)
+        return Entry(data.seq, data.row.server_id, ServerRecord.from_row(data.row))
     if data.delete is not None:
         return Entry(data.seq, data.delete, None)
     return None

@@ -63,7 +63,7 @@ from typing import Any
 import msgspec
 
 from receiver.errors import StorageError
-from receiver.records import ServerRecord, apply_heartbeat, apply_register, make_record
+from receiver.records import ServerRecord, apply_heartbeat, apply_register, record_from_columns
 from receiver.status import StatusRule
 from receiver.storage import acklog
 from receiver.storage.base import ServerPage, ServerQuery, Storage, WriteResult
@@ -158,16 +158,16 @@ _encode_json = msgspec.json.encode
 
 
 def _log_entry(seq: int, record: ServerRecord) -> bytes:
-    """The ack log's entry: the record as its 11-item array, ``info`` as an object."""
-    return b'\n{"seq":%d,"row":%b}' % (seq, _encode_json(record))
+    """The ack log's entry: the record's row, its reported fields as objects."""
+    return b'\n{"seq":%d,"row":%b}' % (seq, _encode_json(record.row()))
 
 
 def _checkpoint_row(record: ServerRecord) -> bytes:
-    """``_UPSERT_MANY``'s row: the same array with ``info`` as a JSON string."""
+    """``_UPSERT_MANY``'s row: the table's columns, ``info`` as a JSON string."""
     return _encode_json((
         record.server_id, record.hostname, record.database, record.odoo_stage,
         record.odoo_version, record.version, record.registered_at, record.first_seen,
-        record.last_seen, record.heartbeat_count, bytes(record.info_json).decode(),
+        record.last_seen, record.heartbeat_count, record.info_json().decode(),
     ))
 
 
@@ -273,8 +273,8 @@ class SQLiteStorage(Storage):
         for server_id, info, first_seen, last_seen, count, registered_at in self._conn.execute(
             f"SELECT {_COLUMNS} FROM servers"
         ):
-            records[server_id] = make_record(
-                server_id, msgspec.json.decode(info), first_seen, last_seen, count, registered_at)
+            records[server_id] = record_from_columns(
+                server_id, info, first_seen, last_seen, count, registered_at)
         seq, log_id = self._conn.execute("SELECT seq, log_id FROM checkpoint WHERE id = 1").fetchone()
         return records, seq, log_id
 
