@@ -136,3 +136,28 @@ def test_help_lists_every_variable():
                      "RECEIVER_THREADS", "RECEIVER_HEARTBEAT_INTERVAL", "RECEIVER_LOG_LEVEL",
                      "RECEIVER_CHECKPOINT_INTERVAL"):
         assert variable in result.stdout
+
+
+def test_runner_shortens_the_gil_switch_interval_while_serving():
+    import threading
+
+    from receiver.server import GIL_SWITCH_INTERVAL_S, WaitressRunner, bind_socket
+
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(sys.getswitchinterval())
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    before = sys.getswitchinterval()
+    runner = WaitressRunner(app, bind_socket("127.0.0.1", 0), threads=1)
+    serving = threading.Thread(target=runner.serve)
+    serving.start()
+    try:
+        assert requests.get(runner.url, timeout=5).ok
+    finally:
+        runner.request_stop()
+        serving.join(timeout=10)
+    assert seen == [pytest.approx(GIL_SWITCH_INTERVAL_S)] and GIL_SWITCH_INTERVAL_S < before
+    assert sys.getswitchinterval() == before
