@@ -48,7 +48,7 @@ log = logging.getLogger("receiver")
 # Request threads.  waitress parses HTTP in its I/O thread and runs the app
 # in these; the app never waits on I/O, so a few keep the interpreter busy
 # and more only add GIL hand-offs; one thread is its own bad regime
-# (README, "Where the receiver stands against 80 % of (a)").
+# (README, "Speed", "Left").
 DEFAULT_THREADS = 4
 
 BACKLOG = 1024
