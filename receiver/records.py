@@ -139,8 +139,9 @@ class ServerRecord(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def from_row(cls, row: Row) -> ServerRecord:
-        latest = _decode_json(row.latest_json)
-        kept = _decode_json(row.kept_json)
+        """Raises ``msgspec.ValidationError`` unless both reported parts are objects."""
+        latest = _decode_json(row.latest_json, type=dict)
+        kept = _decode_json(row.kept_json, type=dict)
         return cls(row.server_id, row.hostname, row.database, row.odoo_stage, row.odoo_version,
                    row.version, row.registered_at, row.first_seen, row.last_seen,
                    row.heartbeat_count, row.latest_json, row.kept_json, key_set(latest),
@@ -193,10 +194,10 @@ class Row(msgspec.Struct, array_like=True, frozen=True):
     kept_json: msgspec.Raw = _EMPTY_JSON
 
 
-def record_from_columns(server_id: str, info: bytes | str, first_seen: int, last_seen: int,
+def record_from_columns(server_id: str, info: str, first_seen: int, last_seen: int,
                         heartbeat_count: int, registered_at: int | None) -> ServerRecord:
     """A record from the ``servers`` table: ``info`` is ``info_json()``."""
-    raw = (info.encode() if isinstance(info, str) else info).strip()
+    raw = info.strip().encode()
     fields = _decode_json(raw)
     return _record(server_id, fields, msgspec.Raw(raw), key_set(fields), None, registered_at,
                    first_seen, last_seen, heartbeat_count)

@@ -149,10 +149,10 @@ def encode_delete_entry(seq: int, server_id: str) -> bytes:
 def _parse(line: bytes) -> Entry | None:
     try:
         data = _decode_line(line)
+        if data.row is not None:
+            return Entry(data.seq, data.row.server_id, ServerRecord.from_row(data.row))
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if data.row is not None:
-        return Entry(data.seq, data.row.server_id, ServerRecord.from_row(data.row))
     if data.delete is not None:
         return Entry(data.seq, data.delete, None)
     return None

@@ -121,6 +121,11 @@ def test_rows_of_receivers_before_1_1_read_back_the_same():
     assert later.info == {**old_info, "reported_status": "down", "reported_at": "t2"}
 
 
+def test_a_row_whose_reported_fields_are_not_an_object_is_skipped():
+    line = b'{"seq":7,"row":["a",null,null,null,null,null,null,1,2,3,[1]]}'
+    assert acklog._parse(line) is None
+
+
 def test_table_rows_in_the_old_shape_read_back_and_merge():
     old_info = '{"hostname":"h","reported_status":"healthy"}'
     record = record_from_columns("a", old_info, 1, 2, 3, None)
