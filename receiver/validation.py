@@ -154,6 +154,14 @@ class _KnownFields(msgspec.Struct, forbid_unknown_fields=True):
 
 _convert = msgspec.convert
 
+# msgspec builds a Struct type's info on its first use, partly in Python (it
+# evaluates the annotations, so the GIL changes hands meanwhile), and threads
+# racing that first use crash the process: waitress's request threads did,
+# with a segfault, a few seconds into a load test (msgspec 0.22, CPython
+# 3.11).  Building it here, at import, in one thread, leaves nothing to race;
+# a typed Decoder builds it for ``_convert`` too.
+msgspec.json.Decoder(_KnownFields)
+
 
 def _check_server_id(value: Any) -> None:
     if (type(value) is str and 0 < len(value) <= MAX_SERVER_ID_LENGTH and value.isprintable()

@@ -10,6 +10,7 @@ type and at the size limits, and compare the two verdicts.
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from receiver_support import enriched_payload, registration_payload
@@ -76,3 +77,33 @@ def test_pairs_of_fields_agree_too(fields, values):
     for combination in itertools.product(values, repeat=len(fields)):
         payload = enriched_payload("s1", **dict(zip(fields, combination, strict=True)))
         assert _only_known_valid_fields(payload) == _accepted_by_field_checks(payload), combination
+
+
+def test_validation_types_are_built_at_import_not_by_request_threads():
+    """msgspec builds a Struct type's info on first use, in Python; request
+    threads racing that first use crashed the receiver (segfault).  In a
+    fresh interpreter, the first validation after import must run none of
+    msgspec's Python type introspection."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from receiver_support import REPO_ROOT
+
+    script = textwrap.dedent("""
+        import json, sys
+        from receiver.validation import validate_payload
+        calls = []
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_code.co_filename.endswith("_utils.py"):
+                calls.append(frame.f_code.co_name)
+        sys.setprofile(profile)
+        validate_payload(json.loads(sys.argv[1]))
+        sys.setprofile(None)
+        print(json.dumps(calls))
+    """)
+    payload = json.dumps(enriched_payload("s1"))
+    result = subprocess.run([sys.executable, "-c", script, payload], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
