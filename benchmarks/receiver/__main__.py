@@ -74,7 +74,8 @@ def bench(name: str, command_for, args: argparse.Namespace, workdir: Path) -> tu
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     note = ""
-    with open(workdir / f"{name.split()[0].strip('()')}.log", "a") as log:
+    log_path = workdir / f"{name.split()[0].strip('()')}.log"
+    with open(log_path, "a") as log:
         process = start_server(command_for(port), url, log)
         try:
             load = {"connections": args.connections, "threads": args.wrk_threads,
@@ -86,6 +87,12 @@ def bench(name: str, command_for, args: argparse.Namespace, workdir: Path) -> tu
             if name == RECEIVER:
                 note = check_durability(name, command_for, port, url, process, log, warm, measured)
                 process = None
+        except RuntimeError:
+            # The server's own words say why it stopped answering.
+            exit_status = process.poll() if process is not None else None
+            print(f"{name} failed (server exit status {exit_status}); its log:\n"
+                  f"{log_path.read_text()[-4000:]}", file=sys.stderr)
+            raise
         finally:
             if process is not None:
                 stop_server(process)

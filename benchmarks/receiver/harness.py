@@ -77,7 +77,10 @@ def run_wrk(url: str, *, seconds: int, connections: int, threads: int, servers: 
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
         "-s", str(LUA_SCRIPT), url, "--", str(servers), str(threads),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk exited with status {completed.returncode}:\n"
+                           f"{completed.stdout}\n{completed.stderr}")
     for line in completed.stdout.splitlines():
         if line.startswith("WRK_RESULT "):
             return json.loads(line.split(" ", 1)[1])
