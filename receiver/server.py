@@ -2,9 +2,10 @@
 
 Why waitress (receiver/README.md, "Why waitress", has the measurements):
 of the production WSGI servers measured with the bare Bottle app it is the
-fastest pure-Python one, so the receiver's own work stays a small share of
-each request (the issue's "80 % of a bare Bottle app served the same way");
-granian is several times faster in absolute terms, but then the receiver's
+fastest pure-Python one and the only one measured above 3x the seed's Flask
+server, with the receiver's own work a smaller share of each request than on
+granian (the issue's "80 % of a bare Bottle app served the same way", not
+met: about 70 %, README "Speed"); granian is several times faster in absolute terms, but then the receiver's
 Python is most of the cost and no durable receiver gets near 80 % of it.
 waitress is pure Python, runs on every platform, and runs in one process:
 ``kill -9`` of the PID an operator started leaves no worker behind holding
@@ -12,10 +13,11 @@ the port or the database.  This module drives waitress's event loop and
 subclasses its error task, both internals: pyproject.toml keeps waitress
 below 4, and tests/receiver start the real CLI.
 
-While serving, the runner shortens CPython's GIL switch interval from 5 ms
-to ``GIL_SWITCH_INTERVAL_S``: waitress hands every request from its I/O
-thread to a request thread and back, and a thread that wants the GIL for
-such a hand-off otherwise waits until the holder drops it.
+Two settings matter for speed: ``SEND_BYTES`` (waitress's default makes
+every answer a GIL convoy between the request thread and the I/O thread),
+and, while serving, a GIL switch interval of ``GIL_SWITCH_INTERVAL_S``
+instead of CPython's 5 ms: waitress hands every request from its I/O thread
+to a request thread and back.
 
 Two things waitress does not do on its own, and this module adds:
 
@@ -47,18 +49,19 @@ from receiver.validation import MAX_BODY_BYTES
 log = logging.getLogger("receiver")
 
 # Request threads.  waitress parses HTTP in its I/O thread and runs the app
-# in these; the app never waits on I/O, so a few keep the interpreter busy
-# and more only add GIL hand-offs; one thread is its own bad regime
-# (README, "Speed", "Left").
+# in these; the app never waits on I/O, so more threads add no throughput
+# (1, 2 and 4 measured the same ratio to a bare app, README "Speed"), but
+# with several a long GET /servers does not hold every heartbeat behind it.
 DEFAULT_THREADS = 4
 
 BACKLOG = 1024
 
 # Measured with python -m benchmarks.receiver on the 2-core target (README,
-# "Speed"): 5 ms (CPython's default) gave 8-11 voluntary context switches
-# per request and a p99 near 30 ms on a VM with slow thread wake-ups; 0.5 ms
-# gave about 7, and 20-50 % more requests per second for both the receiver
-# and the bare app.  0.2 ms and 1 ms were no better.
+# "Speed"): before SEND_BYTES below, 5 ms (CPython's default) gave 8-11
+# voluntary context switches per request and a p99 near 30 ms, 0.5 ms about
+# 7 and 20-50 % more requests per second; since, with one request thread, 0.5 ms
+# and 5 ms measure the
+# same.  0.2 ms and 1 ms were no better.
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 # A response shorter than this is handed whole to waitress's I/O thread,
@@ -66,9 +69,10 @@ GIL_SWITCH_INTERVAL_S = 0.0005
 # default (1 byte) makes the request thread send the status line and headers,
 # then the body, itself, each under the channel's output lock, while the I/O
 # thread spins on a channel that is writable but locked: every answer became
-# a GIL convoy between the two (measured: bare waitress 300 -> 5,600 req/s on
-# a VM with slow wake-ups, README "Speed").  Larger bodies (a big GET /servers)
-# are still flushed by the request thread in chunks of this size.
+# a GIL convoy between the two (bare waitress 200-470 -> 4,400-8,200 req/s on
+# this session's VM, README "The one waitress setting that matters").  Larger
+# bodies (a big GET /servers) are still flushed by the request thread in
+# chunks of this size.
 SEND_BYTES = 16 * 1024
 
 _ERROR_CODES = {

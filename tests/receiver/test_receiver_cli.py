@@ -166,7 +166,7 @@ def test_runner_shortens_the_gil_switch_interval_while_serving():
 def test_runner_sends_a_small_answer_in_one_call_from_the_io_thread(monkeypatch):
     """waitress's default made the request thread send headers and body in two
     calls under the channel's lock, while the I/O thread spun on it (a GIL
-    convoy: 20x fewer requests per second on a VM with slow wake-ups)."""
+    convoy: 10-20x fewer requests per second on this project's 2-core VM)."""
     import threading
 
     from receiver import server
