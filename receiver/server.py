@@ -4,9 +4,10 @@ Why waitress (receiver/README.md, "Why waitress", has the measurements):
 of the production WSGI servers measured with the bare Bottle app it is the
 fastest pure-Python one and the only one measured above 3x the seed's Flask
 server, with the receiver's own work a smaller share of each request than on
-granian (the issue's "80 % of a bare Bottle app served the same way", not
-met: about 70 %, README "Speed"); granian is several times faster in absolute terms, but then the receiver's
-Python is most of the cost and no durable receiver gets near 80 % of it.
+granian (the issue's "80 % of a bare Bottle app served the same way" is not
+met even so: about 70 %, README "Speed").  granian is several times faster
+in absolute terms, but then the receiver's Python is most of the cost and no
+durable receiver gets near 80 % of it.
 waitress is pure Python, runs on every platform, and runs in one process:
 ``kill -9`` of the PID an operator started leaves no worker behind holding
 the port or the database.  This module drives waitress's event loop and
@@ -59,9 +60,8 @@ BACKLOG = 1024
 # Measured with python -m benchmarks.receiver on the 2-core target (README,
 # "Speed"): before SEND_BYTES below, 5 ms (CPython's default) gave 8-11
 # voluntary context switches per request and a p99 near 30 ms, 0.5 ms about
-# 7 and 20-50 % more requests per second; since, with one request thread, 0.5 ms
-# and 5 ms measure the
-# same.  0.2 ms and 1 ms were no better.
+# 7 and 20-50 % more requests per second; since, with one request thread,
+# 0.5 ms and 5 ms measure the same.  0.2 ms and 1 ms were no better.
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 # A response shorter than this is handed whole to waitress's I/O thread,
