@@ -2,10 +2,10 @@
 
 Why waitress (receiver/README.md, "Why waitress", has the measurements):
 of the production WSGI servers measured with the bare Bottle app it is the
-fastest pure-Python one and the only one measured above 3x the seed's Flask
-server, with the receiver's own work a smaller share of each request than on
-granian (the issue's "80 % of a bare Bottle app served the same way" is not
-met even so: about 70 %, README "Speed").  granian is several times faster
+fastest pure-Python one (gunicorn and cheroot stay at or below 3x the seed's
+Flask server even bare), and the receiver's own work is a smaller share of
+each request on it than on granian (the issue's "80 % of a bare Bottle app
+served the same way" is not met even so: about 70 %, README "Speed").  granian is several times faster
 in absolute terms, but then the receiver's Python is most of the cost and no
 durable receiver gets near 80 % of it.
 waitress is pure Python, runs on every platform, and runs in one process:
