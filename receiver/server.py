@@ -5,9 +5,9 @@ of the production WSGI servers measured with the bare Bottle app it is the
 fastest pure-Python one (gunicorn and cheroot stay at or below 3x the seed's
 Flask server even bare), and the receiver's own work is a smaller share of
 each request on it than on granian (the issue's "80 % of a bare Bottle app
-served the same way" is not met even so: about 70 %, README "Speed").  granian is several times faster
-in absolute terms, but then the receiver's Python is most of the cost and no
-durable receiver gets near 80 % of it.
+served the same way" is not met even so: about 70 %, README "Speed").
+granian is several times faster in absolute terms, but then the receiver's
+Python is most of the cost and no durable receiver gets near 80 % of it.
 waitress is pure Python, runs on every platform, and runs in one process:
 ``kill -9`` of the PID an operator started leaves no worker behind holding
 the port or the database.  This module drives waitress's event loop and

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
+import textwrap
 
 import pytest
-from receiver_support import enriched_payload, registration_payload
+from receiver_support import REPO_ROOT, enriched_payload, registration_payload
 
 from receiver.errors import ClientError
 from receiver.validation import (
@@ -84,18 +87,14 @@ def test_validation_types_are_built_at_import_not_by_request_threads():
     threads racing that first use crashed the receiver (segfault).  In a
     fresh interpreter, the first validation after import must run none of
     msgspec's Python type introspection."""
-    import subprocess
-    import sys
-    import textwrap
-
-    from receiver_support import REPO_ROOT
-
     script = textwrap.dedent("""
-        import json, sys
+        import json, os, sys
+        import msgspec
         from receiver.validation import validate_payload
+        msgspec_dir = os.path.dirname(msgspec.__file__)
         calls = []
         def profile(frame, event, arg):
-            if event == "call" and frame.f_code.co_filename.endswith("_utils.py"):
+            if event == "call" and frame.f_code.co_filename.startswith(msgspec_dir):
                 calls.append(frame.f_code.co_name)
         sys.setprofile(profile)
         validate_payload(json.loads(sys.argv[1]))
