@@ -12,9 +12,9 @@ started it. Inside, this master behaves like Odoo's PreforkServer:
 3. preload the registry (`odoo-bin -d db`: the addon is imported before the fork) unless told not
    to, bind the HTTP socket on 127.0.0.1 and fork W HTTP workers and one cron worker (os.fork),
    each with its own module state from then on;
-4. obey the orchestrator: quiesce (count live threads), tick (one cron run), recycle a worker,
-   release database connections, stop. A worker that dies unexpectedly is replaced, as Odoo does,
-   and reported.
+4. answer the orchestrator once every worker is in its loop, then obey it: quiesce (count live
+   threads), tick (one cron run), recycle a worker, release database connections, stop. A worker
+   that dies unexpectedly is replaced, as Odoo does, and reported.
 
 HTTP workers accept from the shared listening socket one connection at a time and serve
 `odoo.http.root` through werkzeug's request handler (HTTP/1.0: one request per connection), like
@@ -206,7 +206,9 @@ def _answer(channel: Channel, role: str, clock=None, dbname=None) -> str | None:
     command = message.get("cmd")
     if command == "exit":
         return "exit"
-    if command == "threads":
+    if command == "ping":
+        channel.send({"ok": True})
+    elif command == "threads":
         channel.send({"threads": [t.name for t in _other_threads()]})
     elif command == "release_db":
         from odoo import sql_db
@@ -285,8 +287,18 @@ class Master:
         for index in range(spec["workers"]):
             self.workers.append(self._spawn("http", index))
         self.workers.append(self._spawn("cron", 0))
+        self._wait_until_serving(self.workers)
         return {"ok": True, "port": port, "pid": self.pid,
                 "workers": {w.name: w.pid for w in self.workers}}
+
+    def _wait_until_serving(self, workers: list[Worker]) -> None:
+        """Ready means every worker is in its loop: an HTTP worker that is still importing cannot
+        accept, and a burst sent then is served by whichever sibling got there first, one request
+        at a time, which is not the concurrency the orchestrator asked for."""
+        for worker in workers:
+            answer = self._ask(worker, {"cmd": "ping"}, WORKER_REPLY_SECONDS)
+            if not answer.get("ok"):
+                raise RuntimeError(f"{worker.name} did not start: {answer.get('error')}")
 
     def _prepare_in_child(self):
         pid = os.fork()
@@ -423,6 +435,7 @@ class Master:
         self.workers.remove(old)
         new = self._spawn(old.role, old.index)
         self.workers.append(new)
+        self._wait_until_serving([new])
         self.writer.emit("worker_recycled", worker=new.name, old_pid=old.pid, new_pid=new.pid, hard=hard)
         return {"ok": True, "old_pid": old.pid, "new_pid": new.pid}
 

@@ -46,6 +46,7 @@ LEGACY_ADDON = "odoo_dev_mcp_legacy"
 STARTUP_TIMEOUT = 120.0
 QUIESCE_TIMEOUT = 45.0
 HEALTH_TIMEOUT = 30.0
+ACCEPT_SETTLE = 0.3  # real seconds for the workers to accept a burst's connections
 
 
 class SimulationError(RuntimeError):
@@ -363,7 +364,14 @@ class SimulatedServer:
 
     # -- traffic and time
     def health_burst(self, n: int, *, path: str = "/mcp/v1/health", wait: bool = True) -> BurstResult:
-        """`n` concurrent GET requests on the workers, then (wait=True) until their threads finish."""
+        """`n` concurrent GET requests on the workers, then (wait=True) until their threads finish.
+
+        All `n` connections are opened first and the workers get ACCEPT_SETTLE seconds to accept
+        them; only then do the requests go, together. A prefork worker holds one connection at a
+        time, so every worker that accepted is then serving a request at the same moment. Sending
+        at once on fresh connections did not do that: on a busy machine one worker could accept
+        and answer the whole burst before its siblings were scheduled, and nothing raced.
+        """
         if not self.running:
             raise SimulationError(f"{self.name} is not running")
         result = BurstResult(requests=n)
@@ -371,31 +379,45 @@ class SimulatedServer:
             self.sim.writer.emit("health_burst", server=self.name, gen=self.generation, requests=0,
                                  statuses={}, max_latency=0.0, errors=[])
             return result
-        barrier = threading.Barrier(n)
+        connected = threading.Barrier(n + 1)
+        go = threading.Event()
         answers: list = [None] * n
 
         def hit(i):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HEALTH_TIMEOUT)
             try:
-                barrier.wait(10)
+                connection.connect()
+            except OSError as exc:
+                connection = exc
+            try:
+                connected.wait(10)
             except threading.BrokenBarrierError:
                 pass
+            go.wait(10)
             started = time.perf_counter()
+            if isinstance(connection, OSError):
+                answers[i] = (None, 0.0, f"{type(connection).__name__}: {connection}")
+                return
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HEALTH_TIMEOUT)
-                try:
-                    connection.request("GET", path)
-                    response = connection.getresponse()
-                    response.read()
-                    answers[i] = (response.status, time.perf_counter() - started, None)
-                finally:
-                    connection.close()
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                answers[i] = (response.status, time.perf_counter() - started, None)
             except (OSError, http.client.HTTPException) as exc:
                 answers[i] = (None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+            finally:
+                connection.close()
 
         threads = [threading.Thread(target=hit, args=(i,), name=f"health-{i}", daemon=True)
                    for i in range(n)]
         for thread in threads:
             thread.start()
+        try:
+            connected.wait(10)
+        except threading.BrokenBarrierError:
+            pass
+        time.sleep(ACCEPT_SETTLE)
+        go.set()
         for thread in threads:
             thread.join(HEALTH_TIMEOUT + 15)
         statuses = Counter()
