@@ -385,19 +385,20 @@ class SimulatedServer:
 
         def hit(i):
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HEALTH_TIMEOUT)
+            connect_error = None
             try:
                 connection.connect()
             except OSError as exc:
-                connection = exc
+                connect_error = f"{type(exc).__name__}: {exc}"
             try:
                 connected.wait(10)
             except threading.BrokenBarrierError:
                 pass
             go.wait(10)
-            started = time.perf_counter()
-            if isinstance(connection, OSError):
-                answers[i] = (None, 0.0, f"{type(connection).__name__}: {connection}")
+            if connect_error:
+                answers[i] = (None, 0.0, connect_error)
                 return
+            started = time.perf_counter()
             try:
                 connection.request("GET", path)
                 response = connection.getresponse()
