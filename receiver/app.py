@@ -21,9 +21,10 @@ import bottle
 from receiver import __version__
 from receiver.clock import now_us, to_iso
 from receiver.errors import ClientError, StorageError
+from receiver.records import Report
 from receiver.status import STATUSES, StatusRule
 from receiver.storage import SORT_FIELDS, ServerQuery, Storage
-from receiver.validation import MAX_BODY_BYTES, decode_json_object, validate_payload
+from receiver.validation import MAX_BODY_BYTES, parse_report
 
 log = logging.getLogger("receiver")
 
@@ -87,8 +88,8 @@ def _is_json_content_type(value: str) -> bool:
     )
 
 
-def read_json_body(environ: dict) -> dict[str, Any]:
-    """The request body as a JSON object, or a ClientError.
+def read_report(environ: dict) -> Report:
+    """The request body as a validated ``Report``, or a ClientError.
 
     The size limit is decided from Content-Length before reading; a body
     without one (chunked, on servers that pass it through) is read with a
@@ -122,7 +123,7 @@ def read_json_body(environ: dict) -> dict[str, Any]:
             )
     else:
         body = b""
-    return decode_json_object(body)
+    return parse_report(body)
 
 
 def _json_route(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -272,8 +273,7 @@ def create_app(
     @app.post("/register", skip=True)
     @_json_route
     def register():
-        payload = validate_payload(read_json_body(bottle.request.environ))
-        result = storage.register(payload, clock())
+        result = storage.register(read_report(bottle.request.environ), clock())
         if result.created:
             log.info("registered new server %r (hostname %r)", result.record.server_id,
                      result.record.hostname)
@@ -288,8 +288,7 @@ def create_app(
     @app.post("/heartbeat", skip=True)
     @_json_route
     def heartbeat():
-        payload = validate_payload(read_json_body(bottle.request.environ))
-        result = storage.heartbeat(payload, clock())
+        result = storage.heartbeat(read_report(bottle.request.environ), clock())
         if result.created:
             # DEBUG, not INFO: a receiver started on an empty database sees
             # its whole fleet this way within a minute, one line per server.

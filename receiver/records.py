@@ -9,10 +9,12 @@ read-modify-write, so the contract is written (and tested) exactly once:
   record and keeps the absent ones; ``last_seen`` and ``heartbeat_count``
   always move; an unknown ``server_id`` starts a record with count 1.
 
-The reported fields are stored as sent and shown through
-``reported_fields``, so a ``status`` or ``timestamp`` (sent now or kept from
-before) wins over a field a client itself calls ``reported_status`` or
-``reported_at``.
+Both take a ``Report``: one validated request body, as its JSON text plus
+the few things the merge needs (``receiver.validation.parse_report`` makes
+it; ``report_from_fields`` makes one from a dict).  The reported fields are
+stored as sent and shown through ``reported_fields``, so a ``status`` or
+``timestamp`` (sent now or kept from before) wins over a field a client
+itself calls ``reported_status`` or ``reported_at``.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ _KEY_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 MAX_SHARED_KEY_SETS = 4096
 
 
-def key_set(fields: dict[str, Any]) -> frozenset[str]:
+def key_set(fields: dict[str, Any] | tuple[str, ...]) -> frozenset[str]:
+    """The shared set of a payload's field names (or of a tuple of names)."""
     keys = tuple(fields)
     shared = _KEY_SETS.get(keys)
     if shared is None:
@@ -73,6 +76,33 @@ def key_set(fields: dict[str, Any]) -> frozenset[str]:
         if len(_KEY_SETS) < MAX_SHARED_KEY_SETS:
             _KEY_SETS[keys] = shared
     return shared
+
+
+class Report(msgspec.Struct, frozen=True, gc=False):
+    """What one register/heartbeat reported, validated.
+
+    ``json`` is the body's JSON object on one line (the ack log is
+    line-based), ``keys`` its field names (a shared set, see ``key_set``).
+    The five summary fields are the reported values, ``None`` where the
+    field was not sent (validation rejects ``null`` for them).
+    """
+
+    server_id: str
+    json: msgspec.Raw
+    keys: frozenset[str]
+    hostname: str | None = None
+    database: str | None = None
+    odoo_stage: str | None = None
+    odoo_version: str | None = None
+    version: str | None = None
+
+
+def report_from_fields(fields: dict[str, Any], json: bytes | None = None) -> Report:
+    """The report of a validated payload; ``json``, if given, is its JSON text on one line."""
+    get = fields.get
+    return Report(fields["server_id"], msgspec.Raw(_encode_json(fields) if json is None else json),
+                  key_set(fields), get("hostname"), get("database"), get("odoo_stage"),
+                  get("odoo_version"), get("version"))
 
 
 class ServerRecord(msgspec.Struct, frozen=True, gc=False):
@@ -199,26 +229,32 @@ def record_from_columns(server_id: str, info: str, first_seen: int, last_seen: i
     """A record from the ``servers`` table: ``info`` is ``info_json()``."""
     raw = info.strip().encode()
     fields = _decode_json(raw)
-    return _record(server_id, fields, msgspec.Raw(raw), key_set(fields), None, registered_at,
-                   first_seen, last_seen, heartbeat_count)
+    # Not report_from_fields: an info column written before 1.1 has no server_id.
+    get = fields.get
+    report = Report(server_id, msgspec.Raw(raw), key_set(fields), get("hostname"),
+                    get("database"), get("odoo_stage"), get("odoo_version"), get("version"))
+    return _record(report, None, registered_at, first_seen, last_seen, heartbeat_count)
 
 
-def _record(server_id: str, latest: dict[str, Any], latest_json: msgspec.Raw,
-            latest_keys: frozenset[str], existing: ServerRecord | None, registered_at: int | None,
+def _record(report: Report, existing: ServerRecord | None, registered_at: int | None,
             first_seen: int, last_seen: int, heartbeat_count: int,
             kept_json: msgspec.Raw = _EMPTY_JSON, kept_keys: frozenset[str] = _NO_KEYS,
             ) -> ServerRecord:
-    """A record whose summary fields are the latest report's, else the existing record's."""
-    get = latest.get
+    """A record whose summary fields are the report's, else the existing record's."""
+    summary = (report.hostname, report.database, report.odoo_stage, report.odoo_version,
+               report.version)
     if existing is None:
-        summary = (get("hostname"), get("database"), get("odoo_stage"), get("odoo_version"),
-                   get("version"))
+        server_id = report.server_id
     else:
-        summary = (get("hostname", existing.hostname), get("database", existing.database),
-                   get("odoo_stage", existing.odoo_stage),
-                   get("odoo_version", existing.odoo_version), get("version", existing.version))
+        server_id = existing.server_id
+        if None in summary:
+            summary = tuple(
+                kept if reported is None else reported
+                for reported, kept in zip(summary, (existing.hostname, existing.database,
+                                                    existing.odoo_stage, existing.odoo_version,
+                                                    existing.version), strict=True))
     return ServerRecord(server_id, *summary, registered_at, first_seen, last_seen, heartbeat_count,
-                        latest_json, kept_json, latest_keys, kept_keys)
+                        report.json, kept_json, report.keys, kept_keys)
 
 
 def reported_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -241,26 +277,24 @@ def _advance(previous: int, now: int) -> int:
     return now if now > previous else previous + 1
 
 
-def apply_register(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
-    """``payload`` is validated; a registration replaces everything reported before."""
-    latest_json = msgspec.Raw(_encode_json(payload))
+def apply_register(existing: ServerRecord | None, report: Report, now: int) -> ServerRecord:
+    """A registration replaces everything reported before."""
     if existing is None:
-        return _record(payload["server_id"], payload, latest_json, key_set(payload), None, now,
-                       now, now, 0)
+        return _record(report, None, now, now, now, 0)
     # A server first seen through a heartbeat gets registered_at on its first
     # registration; later re-registrations keep it.
     registered_at = existing.registered_at if existing.registered_at is not None else now
-    # A field it no longer sends is gone, not kept from before.
-    return _record(existing.server_id, payload, latest_json, key_set(payload), None, registered_at,
-                   existing.first_seen, _advance(existing.last_seen, now), existing.heartbeat_count)
+    # A field it no longer sends is gone, not kept from before: no existing
+    # record to take summary fields from.
+    return _record(report, None, registered_at, existing.first_seen,
+                   _advance(existing.last_seen, now), existing.heartbeat_count)
 
 
-def apply_heartbeat(existing: ServerRecord | None, payload: dict[str, Any], now: int) -> ServerRecord:
-    """``payload`` is validated; it is merged over what the record holds."""
-    latest_json = msgspec.Raw(_encode_json(payload))
-    keys = key_set(payload)
+def apply_heartbeat(existing: ServerRecord | None, report: Report, now: int) -> ServerRecord:
+    """The report is merged over what the record holds."""
     if existing is None:
-        return _record(payload["server_id"], payload, latest_json, keys, None, None, now, now, 1)
+        return _record(report, None, None, now, now, 1)
+    keys = report.keys
     latest_keys = existing.latest_keys
     if (latest_keys is keys or latest_keys <= keys) and existing.kept_keys.isdisjoint(keys):
         # Every field of the previous report is replaced, nothing kept is: no decoding.
@@ -272,6 +306,6 @@ def apply_heartbeat(existing: ServerRecord | None, payload: dict[str, Any], now:
         kept = {name: value for name, value in before.items() if name not in keys}
         kept_json = msgspec.Raw(_encode_json(kept)) if kept else _EMPTY_JSON
         kept_keys = key_set(kept)
-    return _record(existing.server_id, payload, latest_json, keys, existing,
-                   existing.registered_at, existing.first_seen, _advance(existing.last_seen, now),
-                   existing.heartbeat_count + 1, kept_json, kept_keys)
+    return _record(report, existing, existing.registered_at, existing.first_seen,
+                   _advance(existing.last_seen, now), existing.heartbeat_count + 1, kept_json,
+                   kept_keys)

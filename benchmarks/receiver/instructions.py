@@ -32,18 +32,20 @@ SMALL, LARGE = 1_000, 5_000
 
 
 def heartbeat_body(index: int) -> bytes:
-    """The same payload as heartbeat.lua, for server ``index``."""
+    """The same payload as heartbeat.lua (the addon's heartbeat), for server ``index``."""
+    address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"
     return json.dumps({
         "server_id": f"fleet{index:05d}_odoo-{index:05d}.dev.odoo.com",
         "hostname": f"odoo-{index:05d}.dev.odoo.com",
-        "ip_addresses": {"primary": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}",
-                         "all": [f"10.{index // 65536}.{index // 256 % 256}.{index % 256}", "172.17.0.2"]},
+        "ip_addresses": {"primary": address, "all": [address, "172.17.0.2"]},
         "port": 8069, "transport": "http/sse", "version": "1.0.0", "odoo_version": "17.0",
-        "odoo_stage": "dev", "database": f"fleet{index:05d}",
-        "capabilities": ["server_info", "list_installed_modules"],
-        "started_at": "2026-11-22T10:00:00Z", "status": "healthy",
-        "timestamp": "2026-11-22T10:01:00Z", "uptime_seconds": 60.5,
-    }).encode()
+        "database": f"fleet{index:05d}",
+        "capabilities": ["call_method", "create_record", "delete_record", "execute_action",
+                         "get_model_fields", "list_models", "read_record", "search_read",
+                         "update_record"],
+        "odoo_stage": ("production", "staging", "dev")[index % 3], "status": "healthy",
+        "timestamp": "2025-06-01T12:00:00Z", "uptime_seconds": 3600 + index + 0.25,
+    }, separators=(",", ":")).encode()
 
 
 def _call(app, body: bytes) -> bytes:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
-from receiver.records import ServerRecord
+from receiver.records import Report, ServerRecord
 from receiver.status import StatusRule
 
 # Columns a listing can be sorted by; server_id is always the final tie-break
@@ -68,10 +67,10 @@ class Storage(abc.ABC):
     """One record per server_id."""
 
     @abc.abstractmethod
-    def register(self, payload: dict[str, Any], now: int) -> WriteResult: ...
+    def register(self, report: Report, now: int) -> WriteResult: ...
 
     @abc.abstractmethod
-    def heartbeat(self, payload: dict[str, Any], now: int) -> WriteResult: ...
+    def heartbeat(self, report: Report, now: int) -> WriteResult: ...
 
     @abc.abstractmethod
     def get(self, server_id: str) -> ServerRecord | None: ...

@@ -58,12 +58,17 @@ import logging
 import sqlite3
 import threading
 import time
-from typing import Any
 
 import msgspec
 
 from receiver.errors import StorageError
-from receiver.records import ServerRecord, apply_heartbeat, apply_register, record_from_columns
+from receiver.records import (
+    Report,
+    ServerRecord,
+    apply_heartbeat,
+    apply_register,
+    record_from_columns,
+)
 from receiver.status import StatusRule
 from receiver.storage import acklog
 from receiver.storage.base import ServerPage, ServerQuery, Storage, WriteResult
@@ -338,8 +343,8 @@ class SQLiteStorage(Storage):
         if not fresh.append(seq, data):
             raise StorageError("entry is larger than an ack log segment")
 
-    def _write(self, apply, payload: dict[str, Any], now: int) -> WriteResult:
-        server_id = payload["server_id"]
+    def _write(self, apply, report: Report, now: int) -> WriteResult:
+        server_id = report.server_id
         records = self._records
         while True:
             # Merge and encode outside the lock, then publish only if no other
@@ -347,7 +352,7 @@ class SQLiteStorage(Storage):
             # identity tells).  A short lock matters under the GIL: a thread
             # that loses the GIL while holding it stalls every other writer.
             existing = records.get(server_id)
-            record = apply(existing, payload, now)
+            record = apply(existing, report, now)
             with self._lock:
                 self._check_writable()
                 if records.get(server_id) is existing:
@@ -358,11 +363,11 @@ class SQLiteStorage(Storage):
                     self._unsaved[server_id] = record
                     return WriteResult(record, existing is None)
 
-    def register(self, payload: dict[str, Any], now: int) -> WriteResult:
-        return self._write(apply_register, payload, now)
+    def register(self, report: Report, now: int) -> WriteResult:
+        return self._write(apply_register, report, now)
 
-    def heartbeat(self, payload: dict[str, Any], now: int) -> WriteResult:
-        return self._write(apply_heartbeat, payload, now)
+    def heartbeat(self, report: Report, now: int) -> WriteResult:
+        return self._write(apply_heartbeat, report, now)
 
     def delete(self, server_id: str) -> bool:
         with self._lock:

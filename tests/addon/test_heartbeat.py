@@ -44,6 +44,18 @@ def test_enriched_heartbeat_contains_full_server_info(send, mocked):
     assert isinstance(body["uptime_seconds"], float)
 
 
+def test_the_receiver_parses_this_heartbeat_on_its_fast_path(send, mocked):
+    """The receiver decodes the addon's heartbeat, most of its traffic, in
+    one msgspec call when the body has exactly these fields; a change here
+    must not silently send every heartbeat down its slower general path."""
+    from receiver.validation import _addon_heartbeat_report
+    mocked.post(f"{URL}/heartbeat", json={}, status=200)
+    assert send() is True
+    body = mocked.calls[-1].request.body
+    report = _addon_heartbeat_report(body)
+    assert report is not None and bytes(report.json) == body
+
+
 def test_timestamp_is_iso8601_utc_with_z(send, mocked):
     mocked.post(f"{URL}/heartbeat", json={}, status=200)
     with freeze_time("2026-03-04 05:06:07"):

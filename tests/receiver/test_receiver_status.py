@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from receiver.app import create_app
 from receiver.clock import now_us
+from receiver.records import report_from_fields
 from receiver.status import LATE, OFFLINE, ONLINE, StatusRule
 from receiver.storage.sqlite import SQLiteStorage
 
@@ -98,11 +99,11 @@ def test_listing_reports_and_filters_status_as_time_passes(tmp_path):
     try:
         app = create_app(storage)
         with freeze_time(T0) as frozen:
-            storage.heartbeat({"server_id": "old"}, now_us())
+            storage.heartbeat(report_from_fields({"server_id": "old"}), now_us())
             frozen.tick(timedelta(seconds=400))
-            storage.heartbeat({"server_id": "middle"}, now_us())
+            storage.heartbeat(report_from_fields({"server_id": "middle"}), now_us())
             frozen.tick(timedelta(seconds=300))
-            storage.heartbeat({"server_id": "fresh"}, now_us())
+            storage.heartbeat(report_from_fields({"server_id": "fresh"}), now_us())
             frozen.tick(timedelta(seconds=100))
             # old: 800 s ago, middle: 400 s, fresh: 100 s
             _, body = _wsgi_get(app, "/servers")

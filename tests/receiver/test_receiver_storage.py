@@ -13,6 +13,7 @@ import pytest
 from receiver_support import REPO_ROOT, enriched_payload, receiver_env, registration_payload
 
 from receiver.errors import StorageError
+from receiver.records import report_from_fields
 from receiver.status import StatusRule
 from receiver.storage import ServerQuery, Storage
 from receiver.storage.sqlite import SQLiteStorage
@@ -48,32 +49,33 @@ def store(open_backend) -> Storage:
 
 
 def test_heartbeat_merge_contract(store):
-    first = store.heartbeat(enriched_payload("a", hostname="h1"), T)
+    first = store.heartbeat(report_from_fields(enriched_payload("a", hostname="h1")), T)
     assert first.created and first.record.heartbeat_count == 1
-    second = store.heartbeat({"server_id": "a", "status": "healthy", "timestamp": "t"}, T + 5)
+    second = store.heartbeat(
+        report_from_fields({"server_id": "a", "status": "healthy", "timestamp": "t"}), T + 5)
     assert not second.created
     assert second.record.heartbeat_count == 2
     assert second.record.info["hostname"] == "h1"
     assert second.record.last_seen == T + 5
-    third = store.heartbeat({"server_id": "a", "hostname": "h2"}, T + 9)
+    third = store.heartbeat(report_from_fields({"server_id": "a", "hostname": "h2"}), T + 9)
     assert third.record.info["hostname"] == "h2"
     assert third.record.info["capabilities"] == enriched_payload("a")["capabilities"]
     assert store.get("a") == third.record
 
 
 def test_last_seen_always_moves_even_if_the_clock_does_not(store):
-    store.heartbeat({"server_id": "a"}, T)
-    again = store.heartbeat({"server_id": "a"}, T)
-    earlier = store.heartbeat({"server_id": "a"}, T - 10)
+    store.heartbeat(report_from_fields({"server_id": "a"}), T)
+    again = store.heartbeat(report_from_fields({"server_id": "a"}), T)
+    earlier = store.heartbeat(report_from_fields({"server_id": "a"}), T - 10)
     assert T < again.record.last_seen < earlier.record.last_seen
 
 
 def test_register_contract(store):
-    new = store.register(registration_payload("a", hostname="h1"), T)
+    new = store.register(report_from_fields(registration_payload("a", hostname="h1")), T)
     assert new.created
     assert (new.record.registered_at, new.record.heartbeat_count) == (T, 0)
-    store.heartbeat({"server_id": "a"}, T + 1)
-    again = store.register(registration_payload("a", hostname="h2"), T + 2)
+    store.heartbeat(report_from_fields({"server_id": "a"}), T + 1)
+    again = store.register(report_from_fields(registration_payload("a", hostname="h2")), T + 2)
     assert not again.created
     assert again.record.registered_at == T
     assert again.record.heartbeat_count == 1
@@ -82,17 +84,17 @@ def test_register_contract(store):
 
 
 def test_delete(store):
-    store.register(registration_payload("a"), T)
+    store.register(report_from_fields(registration_payload("a")), T)
     assert store.delete("a") is True
     assert store.get("a") is None
     assert store.delete("a") is False
-    assert store.heartbeat({"server_id": "a"}, T + 1).created
+    assert store.heartbeat(report_from_fields({"server_id": "a"}), T + 1).created
 
 
 def test_concurrent_heartbeats_are_all_counted(store):
     def beat():
         for _ in range(200):
-            store.heartbeat({"server_id": "hot"}, T)
+            store.heartbeat(report_from_fields({"server_id": "hot"}), T)
 
     threads = [threading.Thread(target=beat) for _ in range(16)]
     for thread in threads:
@@ -105,8 +107,8 @@ def test_concurrent_heartbeats_are_all_counted(store):
 def test_reopen_keeps_everything(open_backend):
     store = open_backend()
     for n in range(50):
-        store.heartbeat(enriched_payload(f"s{n}", hostname=f"h{n}"), T + n)
-    store.register(registration_payload("s7", hostname="renamed"), T + 100)
+        store.heartbeat(report_from_fields(enriched_payload(f"s{n}", hostname=f"h{n}")), T + n)
+    store.register(report_from_fields(registration_payload("s7", hostname="renamed")), T + 100)
     store.delete("s3")
     snapshot = {r.server_id: r for r in store.list_servers(ServerQuery(limit=1000), StatusRule(), T).records}
     store.close()
@@ -120,7 +122,8 @@ def test_listing_filters_sorts_and_pages(store):
     stages = ["production", "staging", "dev"]
     for n in range(30):
         store.heartbeat(
-            enriched_payload(f"db_srv{n:02d}", hostname=f"Host-{29 - n:02d}", odoo_stage=stages[n % 3]),
+            report_from_fields(enriched_payload(f"db_srv{n:02d}", hostname=f"Host-{29 - n:02d}",
+                                                odoo_stage=stages[n % 3])),
             T - n * 60_000_000,  # one minute apart
         )
     rule = StatusRule()
@@ -148,8 +151,8 @@ def test_listing_filters_sorts_and_pages(store):
 
 
 def test_missing_sort_values_come_last(store):
-    store.heartbeat({"server_id": "b-bare"}, T)
-    store.heartbeat(enriched_payload("a-full", hostname="zzz"), T)
+    store.heartbeat(report_from_fields({"server_id": "b-bare"}), T)
+    store.heartbeat(report_from_fields(enriched_payload("a-full", hostname="zzz")), T)
     for descending in (False, True):
         page = store.list_servers(ServerQuery(sort="hostname", descending=descending), StatusRule(), T)
         assert [r.server_id for r in page.records] == ["a-full", "b-bare"]
@@ -160,7 +163,7 @@ def test_closed_storage_refuses_work(open_backend):
     store.check()
     store.close()
     with pytest.raises(StorageError):
-        store.heartbeat({"server_id": "late"}, T)
+        store.heartbeat(report_from_fields({"server_id": "late"}), T)
     with pytest.raises(StorageError):
         store.check()
     store.close()  # idempotent
@@ -170,12 +173,14 @@ def test_closed_storage_refuses_work(open_backend):
 
 _CRASH_SCRIPT = """
 import os, sys
+from receiver.records import report_from_fields
 from receiver.storage import acklog
 from receiver.storage.sqlite import SQLiteStorage
 acklog.SEGMENT_BYTES = int(sys.argv[2])
 store = SQLiteStorage(sys.argv[1], checkpoint_interval=3600)
 for n in range(200):
-    store.heartbeat({"server_id": "s%d" % (n % 20), "hostname": "h%d" % n}, 1_000_000 + n)
+    store.heartbeat(report_from_fields({"server_id": "s%d" % (n % 20), "hostname": "h%d" % n}),
+                    1_000_000 + n)
 store.delete("s0")
 os._exit(0)  # no close(), no checkpoint: like kill -9
 """
@@ -205,7 +210,7 @@ def test_sqlite_drops_checkpointed_log_segments(tmp_path, monkeypatch):
     store = SQLiteStorage(str(tmp_path / "rotating.db"), checkpoint_interval=3600)
     try:
         for n in range(300):
-            store.heartbeat(enriched_payload(f"s{n % 7}"), T + n)
+            store.heartbeat(report_from_fields(enriched_payload(f"s{n % 7}")), T + n)
         segments = [p for p in tmp_path.iterdir() if "-acklog-" in p.name]
         assert len(segments) > 20
         store._checkpoint()
@@ -232,7 +237,7 @@ def test_sqlite_syncs_the_ack_log_often_and_checkpoints_rarely(tmp_path, monkeyp
     store = SQLiteStorage(str(tmp_path / "synced.db"), checkpoint_interval=3600, sync_interval=0.02)
     try:
         for n in range(50):
-            store.heartbeat(enriched_payload(f"s{n % 5}"), T + n)
+            store.heartbeat(report_from_fields(enriched_payload(f"s{n % 5}")), T + n)
         deadline = time.monotonic() + 5
         while store._segment.fd not in synced and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -261,7 +266,8 @@ def test_sqlite_failing_sync_shows_in_check_until_it_works_again(tmp_path, monke
     monkeypatch.setattr(acklog, "_fdatasync", fdatasync)
     store = SQLiteStorage(str(tmp_path / "failing.db"), checkpoint_interval=3600, sync_interval=0.02)
     try:
-        store.heartbeat(enriched_payload("s1"), T)  # still acknowledged: it is in the ack log
+        # Still acknowledged: it is in the ack log.
+        store.heartbeat(report_from_fields(enriched_payload("s1")), T)
         _wait_until(lambda: _check_fails(store))
         with pytest.raises(StorageError, match="Input/output error"):
             store.check()

@@ -1,10 +1,15 @@
-"""The fast check of known fields (msgspec, C) never accepts what the field-by-field check rejects.
+"""The fast checks (msgspec, C) never accept what the field-by-field check rejects.
 
 validate_payload accepts a payload at once when msgspec finds it fits
 ``_KnownFields``; only otherwise does ``check_fields`` run and name the
 problem.  So every constraint of ``_KnownFields`` must be at least as strict
 as its check: these tests try each known field with values of every JSON
 type and at the size limits, and compare the two verdicts.
+
+parse_report has a path of its own for the addon's heartbeat
+(``_AddonHeartbeat``): a body it takes must give exactly the report the
+general path gives, and a body the general path rejects it must leave to
+the general path (or reject with the same error).
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ import pytest
 from receiver_support import REPO_ROOT, enriched_payload, registration_payload
 
 from receiver.errors import ClientError
+from receiver.records import report_from_fields
 from receiver.validation import (
     MAX_LIST_ITEMS,
     MAX_STRING_LENGTH,
+    _addon_heartbeat_report,
     _only_known_valid_fields,
     check_fields,
+    decode_json_object,
+    parse_report,
     validate_payload,
 )
 
@@ -80,6 +89,110 @@ def test_pairs_of_fields_agree_too(fields, values):
     for combination in itertools.product(values, repeat=len(fields)):
         payload = enriched_payload("s1", **dict(zip(fields, combination, strict=True)))
         assert _only_known_valid_fields(payload) == _accepted_by_field_checks(payload), combination
+
+
+def _general_report(body: bytes):
+    """What the general path makes of a body: a report, or the ClientError."""
+    try:
+        return report_from_fields(validate_payload(decode_json_object(body)), body)
+    except ClientError as exc:
+        return exc
+
+
+def _addon_path_report(body: bytes):
+    try:
+        return _addon_heartbeat_report(body)
+    except ClientError as exc:
+        return exc
+
+
+def _same(fast, general) -> bool:
+    if isinstance(fast, ClientError) or isinstance(general, ClientError):
+        return (isinstance(fast, ClientError) and isinstance(general, ClientError)
+                and fast.to_json() == general.to_json())
+    return fast == general
+
+
+def _compact(payload) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _heartbeat_bodies():
+    """The addon's heartbeat with each field varied, dropped, or joined by an unknown one."""
+    yield _compact(enriched_payload("s1"))
+    for field in ["server_id", *_KNOWN]:
+        for value in _SCALARS + _CONTAINERS:
+            yield _compact({**enriched_payload("s1"), field: value})
+        payload = enriched_payload("s1")
+        payload.pop(field, None)
+        yield _compact(payload)
+    yield _compact(enriched_payload("s1", extra=1))
+    yield _compact(enriched_payload("s1", ip_addresses={"primary": "a", "all": [], "v6": []}))
+    for server_id in ("", " ", "a\tb", "x" * 255, "x" * 256, "é", "a\u2028b"):
+        yield _compact(enriched_payload(server_id))
+    body = _compact(enriched_payload("s1"))
+    # Raw text the dict never shows: numbers JSON has no float for, lone
+    # surrogates, invalid UTF-8, duplicate keys, whitespace, a byte order mark.
+    for literal in (b"1e400", b"-1e400", b"NaN", b"Infinity", b"1E308", b"0", b"-0.0", b"2"):
+        yield body.replace(b'"uptime_seconds":120.5', b'"uptime_seconds":' + literal)
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":"\\ud800"')
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":"\\ud83d\\ude00"')
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":"\xff"')
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":"a","odoo_stage":"b"')
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":1,"odoo_stage":"b"')
+    yield body.replace(b'"odoo_stage":"staging"', b'"odoo_stage":"b","odoo_stage":1')
+    yield body.replace(b",", b", ")
+    yield body.replace(b",", b",\n")
+    yield b" " + body
+    yield body + b"\n"
+    yield b"\xef\xbb\xbf" + body
+    yield body[:-1]
+    yield b"[" + body + b"]"
+
+
+def test_the_addon_heartbeat_path_agrees_with_the_general_path():
+    taken, disagreements = 0, []
+    for body in _heartbeat_bodies():
+        fast = _addon_path_report(body)
+        if fast is None:
+            continue
+        taken += 1
+        general = _general_report(body)
+        if not _same(fast, general):
+            disagreements.append((body[:80], fast, general))
+    assert disagreements == []
+    assert taken > 50  # the variations of valid values did take it
+
+
+def test_parse_report_gives_the_general_verdict_whichever_path_decides():
+    for body in _heartbeat_bodies():
+        try:
+            report = parse_report(body)
+        except ClientError as exc:
+            report = exc
+        general = _general_report(body)
+        if isinstance(general, ClientError):
+            assert _same(report, general), body[:80]
+        else:
+            # Same fields, same summary; the JSON is the body's own text or,
+            # when it cannot be stored as it came, the same object re-encoded.
+            assert (report.server_id, report.keys, report.hostname, report.database,
+                    report.odoo_stage, report.odoo_version, report.version) == (
+                general.server_id, general.keys, general.hostname, general.database,
+                general.odoo_stage, general.odoo_version, general.version), body[:80]
+            assert json.loads(bytes(report.json)) == json.loads(bytes(general.json))
+            assert b"\n" not in bytes(report.json)
+
+
+def test_what_the_addon_sends_every_minute_takes_its_own_path():
+    body = _compact(enriched_payload("s1"))
+    report = _addon_heartbeat_report(body)
+    assert report is not None and bytes(report.json) == body
+    # Anything else is for the general path to decide.
+    for other in (registration_payload("s1"),
+                  {"server_id": "s1", "status": "healthy", "timestamp": "2025-06-01T12:00:00Z"},
+                  enriched_payload("s1", extra=1)):
+        assert _addon_heartbeat_report(_compact(other)) is None
 
 
 def test_validation_types_are_built_at_import_not_by_request_threads():
