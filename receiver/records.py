@@ -162,10 +162,10 @@ class ServerRecord(msgspec.Struct, frozen=True, gc=False):
         # Both are objects this module encoded, compact and with disjoint keys.
         return b"%b,%b" % (latest[:-1], kept[1:])
 
-    def row(self) -> tuple:
-        return (self.server_id, self.hostname, self.database, self.odoo_stage, self.odoo_version,
-                self.version, self.registered_at, self.first_seen, self.last_seen,
-                self.heartbeat_count, self.latest_json, self.kept_json)
+    def row(self) -> Row:
+        return Row(self.server_id, self.hostname, self.database, self.odoo_stage,
+                   self.odoo_version, self.version, self.registered_at, self.first_seen,
+                   self.last_seen, self.heartbeat_count, self.latest_json, self.kept_json)
 
     @classmethod
     def from_row(cls, row: Row) -> ServerRecord:

@@ -88,7 +88,7 @@ class Entry:
     row: ServerRecord | None  # None: the server was deleted
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, omit_defaults=True):
     """An entry as written: a record (``row``) or a deleted server_id."""
 
     seq: int
@@ -97,6 +97,22 @@ class _Line(msgspec.Struct):
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
+_encode_into = msgspec.json.Encoder().encode_into
+
+
+def new_entry_buffer() -> bytearray:
+    """The buffer ``encode_row_entry`` reuses, one per writer."""
+    return bytearray(b"\n")
+
+
+def encode_row_entry(seq: int, record: ServerRecord, buffer: bytearray) -> bytearray:
+    """``\n{"seq":N,"row":[...]}`` in ``buffer``, overwriting the previous entry.
+
+    Encoding into one buffer per writer spares a write a new bytes object
+    of the record's size, and its copy.
+    """
+    _encode_into(_Line(seq, record.row()), buffer, 1)
+    return buffer
 
 
 def segment_paths(base: str, log_id: str) -> tuple[list[tuple[int, str]], list[str]]:

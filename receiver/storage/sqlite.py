@@ -162,11 +162,6 @@ _BUSY_TIMEOUT_S = 5.0
 _encode_json = msgspec.json.encode
 
 
-def _log_entry(seq: int, record: ServerRecord) -> bytes:
-    """The ack log's entry: the record's row, its reported fields as objects."""
-    return b'\n{"seq":%d,"row":%b}' % (seq, _encode_json(record.row()))
-
-
 def _checkpoint_row(record: ServerRecord) -> bytes:
     """``_UPSERT_MANY``'s row: the table's columns, ``info`` as a JSON string."""
     return _encode_json((
@@ -208,6 +203,7 @@ class SQLiteStorage(Storage):
         # Changed since the last checkpoint: server_id -> latest record, None if
         # deleted.  Its size is bounded by the fleet, not by the write rate.
         self._unsaved: dict[str, ServerRecord | None] = {}
+        self._entry_buffer = acklog.new_entry_buffer()  # used under the lock
         self._retired: list[acklog.Segment] = []
         # Retired segments written since the last sync.
         self._unsynced: list[acklog.Segment] = []
@@ -354,10 +350,11 @@ class SQLiteStorage(Storage):
             existing = records.get(server_id)
             record = apply(existing, report, now)
             with self._lock:
-                self._check_writable()
+                if self._closed:
+                    raise StorageError("storage is closed")
                 if records.get(server_id) is existing:
                     seq = self._seq + 1
-                    self._log(seq, _log_entry(seq, record))
+                    self._log(seq, acklog.encode_row_entry(seq, record, self._entry_buffer))
                     self._seq = seq
                     records[server_id] = record
                     self._unsaved[server_id] = record
