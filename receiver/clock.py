@@ -19,11 +19,11 @@ def now_us() -> int:
     return int(time.time() * 1_000_000)
 
 
-# The last whole second formatted, (second, "YYYY-MM-DDTHH:MM:SS"): every
+# The last whole second formatted, (second, "YYYY-MM-DDTHH:MM:SS."): every
 # write formats a time of the current second, so the date part is reused and
 # only the microseconds are formatted.  A tuple is replaced atomically, so
 # threads share it without a lock.
-_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00")
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00.")
 
 
 def to_iso(us: int | None) -> str | None:
@@ -35,6 +35,9 @@ def to_iso(us: int | None) -> str | None:
     cached = _last_second
     if cached[0] != second:
         # isoformat() is C code; timespec keeps the width fixed.
-        cached = (second, (_EPOCH + timedelta(seconds=second)).isoformat(timespec="seconds")[:-6])
+        cached = (second,
+                  (_EPOCH + timedelta(seconds=second)).isoformat(timespec="seconds")[:-6] + ".")
         _last_second = cached
-    return f"{cached[1]}.{micro:06d}Z"
+    # The six digits of 1_000_000 + micro after its leading 1: zero-padded,
+    # and cheaper than a format spec (every answer and listing row has two).
+    return f"{cached[1]}{str(1_000_000 + micro)[1:]}Z"

@@ -136,7 +136,7 @@ _Unset = msgspec.UnsetType
 _UNSET = msgspec.UNSET
 
 
-class _KnownAddresses(msgspec.Struct, forbid_unknown_fields=True):
+class _KnownAddresses(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     primary: _String | None | _Unset = _UNSET
     all: _StringList | _Unset = _UNSET
 
@@ -163,7 +163,7 @@ class _KnownFields(msgspec.Struct, forbid_unknown_fields=True):
     uptime_seconds: Annotated[float, msgspec.Meta(ge=0)] | _Unset = _UNSET
 
 
-class _AddonHeartbeat(msgspec.Struct, forbid_unknown_fields=True):
+class _AddonHeartbeat(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """Exactly the fields of the addon's heartbeat (its ``_build_server_payload``
     plus ``status``, ``timestamp`` and ``uptime_seconds``), all required, each
     constrained as in ``_KnownFields``, nothing else allowed."""

@@ -49,7 +49,7 @@ _fdatasync = getattr(os, "fdatasync", os.fsync)
 _SEGMENT_NAME = re.compile(r"-acklog-([0-9a-f]+)-(\d{6,})$")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Segment:
     number: int
     path: str
