@@ -25,7 +25,8 @@ def create_bare_app() -> bottle.Bottle:
 
     @app.post("/heartbeat", skip=True)
     def heartbeat():
-        bottle.response.content_type = "application/json"
+        # The header set the way the receiver's heartbeat route sets it.
+        bottle.response.set_header("Content-Type", "application/json")
         return b'{"status":"ok"}'
 
     @app.get("/health", skip=True)
