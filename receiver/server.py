@@ -5,8 +5,8 @@ of the production WSGI servers measured with the bare Bottle app it is the
 fastest pure-Python one (gunicorn and cheroot stay at or below 3x the seed's
 Flask server even bare), and the receiver's own work is a smaller share of
 each request on it than on granian (the issue's "80 % of a bare Bottle app
-served the same way" is not met reliably even so: 69 % on one VM, 73-82 %
-on another, README "Speed").
+served the same way" is not met reliably even so: 69 % on one VM, 77-82 %
+per round on the latest, README "Speed").
 granian is several times faster in absolute terms, but then the receiver's
 Python is most of the cost and no durable receiver gets near 80 % of it.
 waitress is pure Python, runs on every platform, and runs in one process:

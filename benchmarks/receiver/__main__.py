@@ -212,7 +212,8 @@ def main() -> int:
     vs_seed = median(RECEIVER, "rps") / seed_rps
     p99 = median(RECEIVER, "p99_ms")
     checks = [
-        (f"receiver >= {TARGET_VS_BARE:.0%} of (a): {vs_bare:.0%}", vs_bare >= TARGET_VS_BARE),
+        # One decimal: a 79.6 % must not print as a failing "80%".
+        (f"receiver >= {TARGET_VS_BARE:.0%} of (a): {vs_bare:.1%}", vs_bare >= TARGET_VS_BARE),
         (f"receiver >= {TARGET_VS_SEED:g}x (b): {vs_seed:.2f}x", vs_seed >= TARGET_VS_SEED),
         (f"receiver p99 < {TARGET_P99_MS:g} ms: {p99:.1f} ms", p99 < TARGET_P99_MS),
         ("no acknowledged write lost, before or after kill -9", all(n.endswith("ok") for n in notes)),
