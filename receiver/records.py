@@ -159,7 +159,9 @@ class ServerRecord(msgspec.Struct, frozen=True, gc=False):
         kept = bytes(self.kept_json)
         if not self.latest_keys:
             return kept
-        # Both are objects this module encoded, compact and with disjoint keys.
+        # Both are JSON objects on one line, ``{`` first and ``}`` last (the
+        # latest as sent or re-encoded, see validation._storable_as_sent; the
+        # kept one encoded here), with disjoint keys.
         return b"%b,%b" % (latest[:-1], kept[1:])
 
     def row(self) -> Row:
