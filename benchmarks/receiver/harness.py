@@ -44,9 +44,9 @@ def group_cpu_seconds(pgid: int) -> float | None:
     return total if found else None
 
 
-def start_server(command: list[str], url: str, log) -> subprocess.Popen:
+def start_server(command: list[str], url: str, log, cwd: Path = REPO_ROOT) -> subprocess.Popen:
     """Start a server in its own process group and wait for GET /health."""
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log,
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log,
                                start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
