@@ -97,12 +97,17 @@ class Report(msgspec.Struct, frozen=True, gc=False):
     version: str | None = None
 
 
-def report_from_fields(fields: dict[str, Any], json: bytes | None = None) -> Report:
-    """The report of a validated payload; ``json``, if given, is its JSON text on one line."""
+def report_from_fields(fields: dict[str, Any], json: bytes | None = None, *,
+                       server_id: str | None = None) -> Report:
+    """The report of a validated payload; ``json``, if given, is its JSON text on one line.
+
+    ``server_id`` is taken from the fields unless given.
+    """
     get = fields.get
-    return Report(fields["server_id"], msgspec.Raw(_encode_json(fields) if json is None else json),
-                  key_set(fields), get("hostname"), get("database"), get("odoo_stage"),
-                  get("odoo_version"), get("version"))
+    return Report(fields["server_id"] if server_id is None else server_id,
+                  msgspec.Raw(_encode_json(fields) if json is None else json), key_set(fields),
+                  get("hostname"), get("database"), get("odoo_stage"), get("odoo_version"),
+                  get("version"))
 
 
 class ServerRecord(msgspec.Struct, frozen=True, gc=False):
@@ -231,10 +236,8 @@ def record_from_columns(server_id: str, info: str, first_seen: int, last_seen: i
     """A record from the ``servers`` table: ``info`` is ``info_json()``."""
     raw = info.strip().encode()
     fields = _decode_json(raw)
-    # Not report_from_fields: an info column written before 1.1 has no server_id.
-    get = fields.get
-    report = Report(server_id, msgspec.Raw(raw), key_set(fields), get("hostname"),
-                    get("database"), get("odoo_stage"), get("odoo_version"), get("version"))
+    # server_id from the column: an info column written before 1.1 has none.
+    report = report_from_fields(fields, raw, server_id=server_id)
     return _record(report, None, registered_at, first_seen, last_seen, heartbeat_count)
 
 

@@ -210,6 +210,9 @@ def _addon_heartbeat_report(body: bytes) -> Report | None:
                   heartbeat.odoo_version, heartbeat.version)
 
 
+_OPEN_BRACE, _CLOSE_BRACE, _NEWLINE = b"{}\n"
+
+
 def _storable_as_sent(body: bytes) -> bool:
     """Whether a body that decoded to an object can be stored as it came.
 
@@ -221,9 +224,6 @@ def _storable_as_sent(body: bytes) -> bool:
     # Byte values, not one-byte slices: ``b"\n" in body`` costs several
     # times ``10 in body`` (measured), and this runs on every write.
     return body[0] == _OPEN_BRACE and body[-1] == _CLOSE_BRACE and _NEWLINE not in body
-
-
-_OPEN_BRACE, _CLOSE_BRACE, _NEWLINE = b"{}\n"
 
 
 _convert = msgspec.convert

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 
@@ -70,6 +71,23 @@ def stop_server(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class Measured(NamedTuple):
+    rps: float
+    cpu_us_per_request: float  # NaN where /proc is missing
+    p99_ms: float
+
+
+def measured_run(process: subprocess.Popen, url: str, *, seconds: int, **load) -> Measured:
+    """One wrk run against a started server, with the server's CPU time."""
+    before = group_cpu_seconds(process.pid)
+    result = run_wrk(url, seconds=seconds, **load)
+    after = group_cpu_seconds(process.pid)
+    cpu = float("nan")
+    if before is not None and after is not None and result["requests"]:
+        cpu = (after - before) / result["requests"] * 1e6
+    return Measured(result["requests"] / result["duration_us"] * 1e6, cpu, result["p99_us"] / 1000)
 
 
 def run_wrk(url: str, *, seconds: int, connections: int, threads: int, servers: int) -> dict:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 from benchmarks.receiver.harness import (
     REPO_ROOT,
+    Measured,
     free_port,
-    group_cpu_seconds,
+    measured_run,
     run_wrk,
     start_server,
     stop_server,
@@ -64,7 +65,7 @@ def main() -> int:
     if args.baseline is not None:
         variants.append(("baseline", args.baseline.resolve(), "receiver"))
     variants.append(("(a)", REPO_ROOT, "benchmarks.receiver.bare_app"))
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in variants}
+    runs: dict[str, list[Measured]] = {name: [] for name, _, _ in variants}
     with tempfile.TemporaryDirectory(prefix="receiver-paired-") as tmp:
         servers = []
         try:
@@ -80,14 +81,9 @@ def main() -> int:
                 run_wrk(url, seconds=3, **LOAD)  # warm-up: every server_id known
             for round_number in range(args.rounds):
                 for name, url, process in servers if round_number % 2 == 0 else servers[::-1]:
-                    before = group_cpu_seconds(process.pid)
-                    result = run_wrk(url, seconds=args.duration, **LOAD)
-                    after = group_cpu_seconds(process.pid)
-                    rps = result["requests"] / result["duration_us"] * 1e6
-                    cpu = (after - before) / result["requests"] * 1e6 if before is not None else float("nan")
-                    runs[name].append((rps, cpu))
+                    runs[name].append(measured_run(process, url, seconds=args.duration, **LOAD))
                 print(f"round {round_number + 1}: " + ", ".join(
-                    f"{name} {values[-1][0]:,.0f}" for name, values in runs.items()),
+                    f"{name} {values[-1].rps:,.0f}" for name, values in runs.items()),
                     file=sys.stderr, flush=True)
         finally:
             for _, _, process in servers:
@@ -97,10 +93,11 @@ def main() -> int:
     print(f"{'variant':10} {'req/s':>8} {'CPU us/req':>10} {'vs (a), median':>15} {'quartiles':>13}")
     bare = runs["(a)"]
     for name, values in runs.items():
-        ratios = [rps / bare_rps for (rps, _), (bare_rps, _) in zip(values, bare, strict=True)]
+        ratios = [run.rps / bare_run.rps for run, bare_run in zip(values, bare, strict=True)]
         low, _, high = statistics.quantiles(ratios, n=4)
-        print(f"{name:10} {statistics.median(v[0] for v in values):8,.0f} "
-              f"{statistics.median(v[1] for v in values):10.0f} {statistics.median(ratios):15.3f} "
+        print(f"{name:10} {statistics.median(v.rps for v in values):8,.0f} "
+              f"{statistics.median(v.cpu_us_per_request for v in values):10.0f} "
+              f"{statistics.median(ratios):15.3f} "
               f"{low:6.3f}-{high:.3f}")
     return 0
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.receiver.harness import free_port, group_cpu_seconds, run_wrk, start_server, stop_server
+from benchmarks.receiver.harness import free_port, measured_run, run_wrk, start_server, stop_server
 from receiver.server import DEFAULT_THREADS
 
 SERVERS = ("waitress", "granian", "gunicorn", "cheroot", "seed-flask")
@@ -47,15 +47,11 @@ def main() -> int:
                     try:
                         load = {"connections": 16, "threads": 2, "servers": 10000}
                         run_wrk(url, seconds=1, **load)
-                        before = group_cpu_seconds(process.pid)
-                        result = run_wrk(url, seconds=args.duration, **load)
-                        after = group_cpu_seconds(process.pid)
+                        measured = measured_run(process, url, seconds=args.duration, **load)
                     finally:
                         stop_server(process)
-                rps = result["requests"] / result["duration_us"] * 1e6
-                cpu = (after - before) / result["requests"] * 1e6 if before is not None else float("nan")
-                runs[name].append((rps, result["p99_us"] / 1000, cpu))
-                print(f"{name}: {rps:,.0f} req/s", file=sys.stderr, flush=True)
+                runs[name].append((measured.rps, measured.p99_ms, measured.cpu_us_per_request))
+                print(f"{name}: {measured.rps:,.0f} req/s", file=sys.stderr, flush=True)
     print(f"bare Bottle app, {args.threads} threads (granian 1); seed-flask is variant (b), "
           f"the seed's Flask app that stores; wrk -t2 -c16, "
           f"{args.duration} s x {args.rounds} rounds")

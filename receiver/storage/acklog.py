@@ -29,7 +29,6 @@ all in SQLite.
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import mmap
 import os
@@ -97,7 +96,8 @@ class _Line(msgspec.Struct, omit_defaults=True):
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
-_encode_into = msgspec.json.Encoder().encode_into
+_encoder = msgspec.json.Encoder()
+_encode_into, _encode_json = _encoder.encode_into, _encoder.encode
 
 
 def new_entry_buffer() -> bytearray:
@@ -159,7 +159,8 @@ def open_segment(base: str, log_id: str, number: int, capacity: int | None = Non
 
 
 def encode_delete_entry(seq: int, server_id: str) -> bytes:
-    return f'\n{{"seq":{seq},"delete":{json.dumps(server_id)}}}'.encode()
+    """``\n{"seq":N,"delete":"<server_id>"}``."""
+    return b"\n" + _encode_json(_Line(seq, delete=server_id))
 
 
 def _parse(line: bytes) -> Entry | None:

@@ -350,8 +350,7 @@ class SQLiteStorage(Storage):
             existing = records.get(server_id)
             record = apply(existing, report, now)
             with self._lock:
-                if self._closed:
-                    raise StorageError("storage is closed")
+                self._check_writable()
                 if records.get(server_id) is existing:
                     seq = self._seq + 1
                     self._log(seq, acklog.encode_row_entry(seq, record, self._entry_buffer))
