@@ -203,7 +203,7 @@ def test_validation_types_are_built_at_import_not_by_request_threads():
     script = textwrap.dedent("""
         import json, os, sys
         import msgspec
-        from receiver.validation import validate_payload
+        from receiver.validation import parse_report, validate_payload
         msgspec_dir = os.path.dirname(msgspec.__file__)
         calls = []
         def profile(frame, event, arg):
@@ -211,10 +211,11 @@ def test_validation_types_are_built_at_import_not_by_request_threads():
                 calls.append(frame.f_code.co_name)
         sys.setprofile(profile)
         validate_payload(json.loads(sys.argv[1]))
+        parse_report(sys.argv[1].encode())  # the addon heartbeat's own path
         sys.setprofile(None)
         print(json.dumps(calls))
     """)
-    payload = json.dumps(enriched_payload("s1"))
+    payload = json.dumps(enriched_payload("s1"), separators=(",", ":"))
     result = subprocess.run([sys.executable, "-c", script, payload], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
