@@ -253,6 +253,47 @@ def test_sqlite_syncs_the_ack_log_often_and_checkpoints_rarely(tmp_path, monkeyp
         store.close()
 
 
+@pytest.mark.parametrize("servers", [1, 4, 11, 37])
+def test_sqlite_checkpoint_writes_every_row_across_statements(tmp_path, monkeypatch, servers):
+    from receiver.storage import sqlite as sqlite_backend
+
+    # 4 rows per statement: 37 servers take statements of 4, 4, ..., 1.
+    monkeypatch.setattr(sqlite_backend, "MAX_ROWS_PER_STATEMENT", 4)
+    store = SQLiteStorage(str(tmp_path / "batched.db"), checkpoint_interval=3600)
+    try:
+        for n in range(servers):
+            if n % 3 == 0:
+                store.register(report_from_fields(registration_payload(f"s{n}")), T + n)
+            store.heartbeat(report_from_fields(enriched_payload(f"s{n}", hostname=f"h{n}")),
+                            T + 100 + n)
+        store._checkpoint()
+        expected = sorted(
+            (r.server_id, r.hostname, r.database, r.odoo_stage, r.odoo_version, r.version,
+             r.registered_at, r.first_seen, r.last_seen, r.heartbeat_count, r.info_json().decode())
+            for r in (store.get(f"s{n}") for n in range(servers)))
+    finally:
+        store.close()
+    with sqlite3.connect(str(tmp_path / "batched.db")) as conn:
+        rows = conn.execute(
+            "SELECT server_id, hostname, database, odoo_stage, odoo_version, version,"
+            " registered_at, first_seen, last_seen, heartbeat_count, info FROM servers"
+            " ORDER BY server_id").fetchall()
+    assert rows == expected
+    assert {row[6] is None for row in rows} == ({False, True} if servers > 1 else {False})
+
+
+def test_checkpoint_statement_sizes_cover_every_count_with_few_texts():
+    from receiver.storage.sqlite import _statement_sizes
+
+    seen = set()
+    for rows in range(0, 2000):
+        sizes = list(_statement_sizes(rows, 512))
+        assert sum(sizes) == rows
+        assert all(0 < size <= 512 for size in sizes)
+        seen.update(sizes)
+    assert seen == {512} | {1 << bit for bit in range(9)}
+
+
 def test_sqlite_failing_sync_shows_in_check_until_it_works_again(tmp_path, monkeypatch):
     from receiver.storage import acklog
 
