@@ -128,7 +128,7 @@ _UPSERT_COLUMNS = (
 # is what costs under load, so a checkpoint makes few calls: a few hundred
 # rows per statement, as bound parameters.  The former single call with all
 # rows as one JSON parameter made SQLite parse every row's JSON again for
-# each column it extracted: 3.6 times the CPU per changed server (README,
+# each column it extracted: 3.7 times the instructions per changed server (README,
 # "Design notes").
 MAX_ROWS_PER_STATEMENT = 512
 
