@@ -445,19 +445,15 @@ class SQLiteStorage(Storage):
                     self._spare = spare
 
     def _write_checkpoint(self, upserts: list[ServerRecord], deletes: list[str], seq: int) -> None:
-        values: list = []
-        add = values.extend
-        for record in upserts:
-            add(_checkpoint_values(record))
-        width = len(_UPSERT_COLUMNS)
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             start = 0
             for rows in _statement_sizes(len(upserts), self._rows_per_statement):
-                end = start + rows * width
-                conn.execute(_upsert_statement(rows), values[start:end])
-                start = end
+                values = [value for record in upserts[start:start + rows]
+                          for value in _checkpoint_values(record)]
+                conn.execute(_upsert_statement(rows), values)
+                start += rows
             if deletes:
                 conn.execute(_DELETE_MANY, (json.dumps(deletes),))
             conn.execute(_SET_CHECKPOINT, (seq,))
