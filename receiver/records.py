@@ -53,6 +53,7 @@ RENAMED_FIELDS = {"status": "reported_status", "timestamp": "reported_at"}
 # Reported fields every listing shows, sorts and filters by; a record keeps
 # them as attributes (validation guarantees they are strings when present).
 SUMMARY_FIELDS = ("hostname", "database", "odoo_stage", "odoo_version", "version")
+_SUMMARY_KEYS = frozenset(SUMMARY_FIELDS)
 
 _encode_json = msgspec.json.encode
 _decode_json = msgspec.json.decode
@@ -301,6 +302,18 @@ def apply_heartbeat(existing: ServerRecord | None, report: Report, now: int) -> 
         return _record(report, None, None, now, now, 1)
     keys = report.keys
     latest_keys = existing.latest_keys
+    if latest_keys is keys and _SUMMARY_KEYS <= keys:
+        # The same fields as last time, every summary field among them (the
+        # addon's heartbeat): the report replaces what the latest held, the
+        # kept part stays (it holds none of these keys), the summary is the
+        # report's.  _record's result, in one step: this runs for most writes.
+        last_seen = existing.last_seen
+        return ServerRecord(existing.server_id, report.hostname, report.database,
+                            report.odoo_stage, report.odoo_version, report.version,
+                            existing.registered_at, existing.first_seen,
+                            now if now > last_seen else last_seen + 1,
+                            existing.heartbeat_count + 1, report.json, existing.kept_json, keys,
+                            existing.kept_keys)
     if (latest_keys is keys or latest_keys <= keys) and existing.kept_keys.isdisjoint(keys):
         # Every field of the previous report is replaced, nothing kept is: no decoding.
         kept_json, kept_keys = existing.kept_json, existing.kept_keys

@@ -323,8 +323,11 @@ class SQLiteStorage(Storage):
 
     def _log(self, seq: int, data: bytes) -> None:
         """Append to the ack log; the caller holds the lock and changes nothing before."""
-        if self._segment.append(seq, data):
-            return
+        if not self._segment.append(seq, data):
+            self._log_in_new_segment(seq, data)
+
+    def _log_in_new_segment(self, seq: int, data: bytes) -> None:
+        """``_log`` once the current segment is full."""
         # Normally the checkpointer has a spare segment ready, so no writer
         # waits for a file to be created and allocated.
         fresh, self._spare = self._spare, None
@@ -351,10 +354,14 @@ class SQLiteStorage(Storage):
             existing = records.get(server_id)
             record = apply(existing, report, now)
             with self._lock:
-                self._check_writable()
+                if self._closed:
+                    raise StorageError("storage is closed")
                 if records.get(server_id) is existing:
                     seq = self._seq + 1
-                    self._log(seq, acklog.encode_row_entry(seq, record, self._entry_buffer))
+                    # _log, inline: this is every register and heartbeat.
+                    entry = acklog.encode_row_entry(seq, record, self._entry_buffer)
+                    if not self._segment.append(seq, entry):
+                        self._log_in_new_segment(seq, entry)
                     self._seq = seq
                     records[server_id] = record
                     self._unsaved[server_id] = record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import requests
 from receiver_support import enriched_payload, registration_payload, slim_heartbeat
 
 from receiver.records import ENRICHED_FIELDS as ENRICHED
@@ -185,3 +186,19 @@ def test_server_ids_with_slashes_and_unicode_round_trip(shared_receiver, server_
     from urllib.parse import quote
 
     assert rx.get(f"/servers/{quote(odd, safe='')}").json()["server_id"] == odd
+
+
+def test_heartbeat_answer_is_the_documented_object(shared_receiver, server_id):
+    """The heartbeat answer is encoded apart from the other routes' (it is
+    most of the traffic); it must still be exactly the documented JSON, for
+    ids JSON must escape too."""
+    rx = shared_receiver
+    for sid in (server_id, f'{server_id}-"quoted"\\slash', f"{server_id}-é-\u2028-😀"):
+        for created in (True, False):
+            response = rx.post("/heartbeat", enriched_payload(sid))
+            assert response.status_code == 200
+            record = rx.get("/servers/" + requests.utils.quote(sid, safe="")).json()
+            assert response.json() == {"status": "ok", "server_id": sid, "created": created,
+                                       "heartbeat_count": record["heartbeat_count"],
+                                       "last_seen": record["last_seen"]}
+            assert response.content.decode("utf-8").startswith('{"status":"ok","server_id":')
