@@ -345,7 +345,7 @@ class SQLiteStorage(Storage):
 
     def _write(self, apply, report: Report, now: int) -> WriteResult:
         server_id = report.server_id
-        records = self._records
+        records, lock = self._records, self._lock
         while True:
             # Merge and encode outside the lock, then publish only if no other
             # write to this server got in meanwhile (records are immutable, so
@@ -353,7 +353,10 @@ class SQLiteStorage(Storage):
             # that loses the GIL while holding it stalls every other writer.
             existing = records.get(server_id)
             record = apply(existing, report, now)
-            with self._lock:
+            # acquire/release rather than ``with``: a thousand instructions
+            # less per write (valgrind), for the same lock.
+            lock.acquire()
+            try:
                 if self._closed:
                     raise StorageError("storage is closed")
                 if records.get(server_id) is existing:
@@ -366,6 +369,8 @@ class SQLiteStorage(Storage):
                     records[server_id] = record
                     self._unsaved[server_id] = record
                     return WriteResult(record, existing is None)
+            finally:
+                lock.release()
 
     def register(self, report: Report, now: int) -> WriteResult:
         return self._write(apply_register, report, now)
