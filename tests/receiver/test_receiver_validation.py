@@ -23,6 +23,7 @@ import textwrap
 import pytest
 from receiver_support import REPO_ROOT, enriched_payload, registration_payload
 
+from receiver import validation
 from receiver.errors import ClientError
 from receiver.records import report_from_fields
 from receiver.validation import (
@@ -148,6 +149,19 @@ def _heartbeat_bodies():
     yield b"\xef\xbb\xbf" + body
     yield body[:-1]
     yield b"[" + body + b"]"
+    # At the size limits, in bodies longer than the short-body decoder takes.
+    for size in (MAX_STRING_LENGTH, MAX_STRING_LENGTH + 1):
+        yield _compact(enriched_payload("s1", hostname="h" * size))
+        yield _compact(enriched_payload("s1", capabilities=["c" * size]))
+        yield _compact(enriched_payload("s1", ip_addresses={"primary": "p" * size, "all": []}))
+    for count in (MAX_LIST_ITEMS, MAX_LIST_ITEMS + 1):
+        yield _compact(enriched_payload("s1", capabilities=["c"] * count))
+        yield _compact(enriched_payload("s1", ip_addresses={"primary": None, "all": [""] * count}))
+    # Around the short-body decoder's bound: a hostname filling the body up.
+    short = len(_compact(enriched_payload("s1", hostname="")))
+    for length in range(MAX_STRING_LENGTH - 3, MAX_STRING_LENGTH + 4):
+        for filler in ("h", "\u00e9", "\\"):
+            yield _compact(enriched_payload("s1", hostname=filler * (length - short)))
 
 
 def test_the_addon_heartbeat_path_agrees_with_the_general_path():
@@ -182,6 +196,13 @@ def test_parse_report_gives_the_general_verdict_whichever_path_decides():
                 general.odoo_stage, general.odoo_version, general.version), body[:80]
             assert json.loads(bytes(report.json)) == json.loads(bytes(general.json))
             assert b"\n" not in bytes(report.json)
+
+
+def test_long_heartbeats_take_the_addon_path_with_every_check():
+    for size, valid in ((MAX_STRING_LENGTH, True), (MAX_STRING_LENGTH + 1, False)):
+        body = _compact(enriched_payload("s1", hostname="h" * size))
+        assert len(body) > validation._SHORT_BODY_BYTES
+        assert (_addon_heartbeat_report(body) is not None) is valid
 
 
 def test_what_the_addon_sends_every_minute_takes_its_own_path():
