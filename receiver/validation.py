@@ -136,9 +136,15 @@ _Unset = msgspec.UnsetType
 _UNSET = msgspec.UNSET
 
 
-class _KnownAddresses(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    primary: _String | None | _Unset = _UNSET
-    all: _StringList | _Unset = _UNSET
+def _addresses_type(name: str, string: Any, string_list: Any) -> type[msgspec.Struct]:
+    """``ip_addresses``: an optional ``primary`` (a string or null) and ``all``."""
+    return msgspec.defstruct(
+        name,
+        [("primary", string | None | _Unset, _UNSET), ("all", string_list | _Unset, _UNSET)],
+        forbid_unknown_fields=True, gc=False)
+
+
+_KnownAddresses = _addresses_type("_KnownAddresses", _String, _StringList)
 
 
 class _KnownFields(msgspec.Struct, forbid_unknown_fields=True):
@@ -168,15 +174,12 @@ _Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 _Uptime = Annotated[float, msgspec.Meta(ge=0)]
 
 
-def _addon_heartbeat_type(name: str, string: Any, string_list: Any) -> type[msgspec.Struct]:
+def _addon_heartbeat_type(name: str, string: Any, string_list: Any,
+                          addresses: type[msgspec.Struct]) -> type[msgspec.Struct]:
     """Exactly the fields of the addon's heartbeat (its ``_build_server_payload``
     plus ``status``, ``timestamp`` and ``uptime_seconds``), all required, each
     constrained as in ``_KnownFields`` (strings as ``string``, lists of
     strings as ``string_list``), nothing else allowed."""
-    addresses = msgspec.defstruct(
-        f"{name}Addresses",
-        [("primary", string | None | _Unset, _UNSET), ("all", string_list | _Unset, _UNSET)],
-        forbid_unknown_fields=True, gc=False)
     return msgspec.defstruct(
         name,
         [("server_id", _ServerId), ("hostname", string), ("ip_addresses", addresses),
@@ -186,14 +189,15 @@ def _addon_heartbeat_type(name: str, string: Any, string_list: Any) -> type[msgs
         forbid_unknown_fields=True, gc=False)
 
 
-_AddonHeartbeat = _addon_heartbeat_type("_AddonHeartbeat", _String, _StringList)
+_AddonHeartbeat = _addon_heartbeat_type("_AddonHeartbeat", _String, _StringList, _KnownAddresses)
 # A body of at most this many bytes holds no string longer than
 # MAX_STRING_LENGTH characters (a character takes at least a byte) and no list
 # of more than MAX_LIST_ITEMS items (an item takes at least two): for it, the
 # same fields without those two checks, which are a ninth of the decode
 # (valgrind).  Most heartbeats are this short.
 _SHORT_BODY_BYTES = min(MAX_STRING_LENGTH, 2 * MAX_LIST_ITEMS)
-_ShortAddonHeartbeat = _addon_heartbeat_type("_ShortAddonHeartbeat", str, list[str])
+_ShortAddonHeartbeat = _addon_heartbeat_type(
+    "_ShortAddonHeartbeat", str, list[str], _addresses_type("_ShortAddresses", str, list[str]))
 _decode_addon_heartbeat = msgspec.json.Decoder(_AddonHeartbeat).decode
 _decode_short_addon_heartbeat = msgspec.json.Decoder(_ShortAddonHeartbeat).decode
 _ADDON_HEARTBEAT_KEYS = key_set(_AddonHeartbeat.__struct_fields__)
@@ -213,7 +217,7 @@ def _addon_heartbeat_report(body: bytes) -> Report | None:
 
     Every heartbeat of every server comes this way, so it is written for few
     Python steps: a served request pays for each one several times what it
-    costs in a loop (README, "Design notes").  What it does not decide (an
+    costs in a loop (receiver/README.md, "Speed").  What it does not decide (an
     unusual server_id, a body not storable as sent) it leaves to the
     general path, which names the problem.
     """

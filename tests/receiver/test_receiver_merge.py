@@ -202,3 +202,16 @@ def test_heartbeat_answer_is_the_documented_object(shared_receiver, server_id):
                                        "heartbeat_count": record["heartbeat_count"],
                                        "last_seen": record["last_seen"]}
             assert response.content.decode("utf-8").startswith('{"status":"ok","server_id":')
+
+
+def test_register_answer_is_the_documented_object(shared_receiver, server_id):
+    rx = shared_receiver
+    for sid, created in ((server_id, True), (server_id, False), (f'{server_id}-"é"\\', True)):
+        response = rx.post("/register", registration_payload(sid))
+        assert response.status_code == (201 if created else 200)
+        assert response.headers["Content-Type"] == "application/json"
+        record = rx.get("/servers/" + requests.utils.quote(sid, safe="")).json()
+        assert response.json() == {"status": "ok", "server_id": sid, "created": created,
+                                   "heartbeat_count": record["heartbeat_count"],
+                                   "last_seen": record["last_seen"],
+                                   "registered_at": record["registered_at"]}
