@@ -5,6 +5,6 @@ read API for DevOps (``GET /servers``).
 Run it with ``python -m receiver --help``; see ``receiver/README.md``.
 """
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 __all__ = ["__version__"]

@@ -11,13 +11,21 @@ memory copy, unlike ``write(2)``, does not release the GIL, so logging costs
 a request no thread hand-off.
 
 Entries are appended under the storage lock, in sequence order.  Each is
-``\n{"seq": N, "row": [...]}`` or ``\n{"seq": N, "delete": "<server_id>"}``:
-it starts with a newline and carries the *whole* record, so recovery keeps,
-per server, the entry with the highest sequence number, and any subset of
-entries that reached the disk is a consistent state.  An entry torn by a
-kill during the copy was never acknowledged, is the last one, and does not
-parse (an unwritten byte is a zero, which JSON never contains); recovery
-skips it.  The unused tail of a segment is zeros.
+``{"seq": N, "row": [...]}`` or ``{"seq": N, "delete": "<server_id>"}``,
+followed by one zero byte that is never written: a segment is preallocated
+zeros, and the next entry starts one byte after the end of the last.  An
+entry carries the *whole* record, so recovery keeps, per server, the entry
+with the highest sequence number, and any subset of entries that reached
+the disk is a consistent state.  An entry torn by a kill during the copy was
+never acknowledged and is the last one; the copy may have stored its bytes
+in any order (memcpy stores an unaligned head last), but JSON text never
+holds a zero byte, so whatever pieces of it are there lie between zeros of
+their own, never joined to the entry before, and do not parse as an entry;
+recovery skips them.  The unused tail of a segment is zeros.
+
+Receivers up to 1.1 started each entry with a newline instead, which a torn
+entry's unstored head could join to the acknowledged entry before it; the
+reader takes both separators, and so reads their segments too.
 
 Segments are named ``<db>-acklog-<log id>-<n>``, the log id being a random
 id stored in the database when it is created: segments left over from a
@@ -62,10 +70,10 @@ class Segment:
     def append(self, seq: int, data: bytes) -> bool:
         """Copy one entry in; False if it does not fit.  Caller holds the storage lock."""
         end = self.offset + len(data)
-        if end > self.capacity:
+        if end >= self.capacity:  # the byte at ``end`` is the entry's zero separator
             return False
         self.map[self.offset : end] = data
-        self.offset = end
+        self.offset = end + 1
         self.max_seq = seq
         return True
 
@@ -114,16 +122,20 @@ _encode_into, _encode_json = _encoder.encode_into, _encoder.encode
 
 def new_entry_buffer() -> bytearray:
     """The buffer ``encode_row_entry`` reuses, one per writer."""
-    return bytearray(b"\n")
+    return bytearray()
 
 
 def encode_row_entry(seq: int, record: ServerRecord, buffer: bytearray) -> bytearray:
-    """``\n{"seq":N,"row":[...]}`` in ``buffer``, overwriting the previous entry.
+    """``{"seq":N,"row":[...]}`` in ``buffer``, overwriting the previous entry.
 
     Encoding into one buffer per writer spares a write a new bytes object
-    of the record's size, and its copy.
+    of the record's size, and its copy.  At offset 0: given an offset inside
+    the buffer, msgspec first shrinks the buffer to 1.5 times the offset and
+    then grows it back in steps as it writes, a reallocation each (a sixth
+    of the write's instructions, valgrind); from 0 it writes over the old
+    entry, and a buffer once grown stays allocated.
     """
-    _encode_into(_RowEntry(seq, _astuple(record)[:_ROW_WIDTH]), buffer, 1)
+    _encode_into(_RowEntry(seq, _astuple(record)[:_ROW_WIDTH]), buffer)
     return buffer
 
 
@@ -171,8 +183,8 @@ def open_segment(base: str, log_id: str, number: int, capacity: int | None = Non
 
 
 def encode_delete_entry(seq: int, server_id: str) -> bytes:
-    """``\n{"seq":N,"delete":"<server_id>"}``."""
-    return b"\n" + _encode_json(_Line(seq, delete=server_id))
+    """``{"seq":N,"delete":"<server_id>"}``."""
+    return _encode_json(_Line(seq, delete=server_id))
 
 
 def _parse(line: bytes) -> Entry | None:
@@ -193,8 +205,9 @@ def read_entries(paths: list[str]) -> Iterator[Entry]:
         skipped = 0
         with open(path, "rb") as stream:
             content = stream.read()
-        for line in content.split(b"\n"):
-            line = line.rstrip(b"\x00")
+        # Zero bytes separate entries, newlines did before 1.2; the unused
+        # tail goes first, or it would split into a piece per byte.
+        for line in content.rstrip(b"\x00").replace(b"\n", b"\x00").split(b"\x00"):
             if not line:
                 continue
             entry = _parse(line)
@@ -204,7 +217,7 @@ def read_entries(paths: list[str]) -> Iterator[Entry]:
                 yield entry
         if skipped:
             # A torn entry is a copy that never finished, so it was never
-            # acknowledged: nothing acknowledged is lost by skipping it.
+            # acknowledged: nothing acknowledged is lost by skipping its pieces.
             log.warning("skipped %d unreadable entr%s in %s", skipped,
                         "y" if skipped == 1 else "ies", path)
 

@@ -108,8 +108,8 @@ def test_a_torn_log_tail_is_ignored(start_receiver, server_id):
     with open(segments[0], "r+b") as log:
         used = len(log.read().rstrip(b"\0"))
         assert used > 0
-        log.seek(used)
-        log.write(b'\n{"seq":99,"row":["half a co')  # what a kill mid-copy could leave
+        log.seek(used + 1)  # past the entry's zero separator
+        log.write(b'{"seq":99,"row":["half a co')  # what a kill mid-copy could leave
     rx.restart()
     assert rx.get(f"/servers/{server_id}").json()["heartbeat_count"] == 1
     assert "unreadable" in rx.stderr
