@@ -12,11 +12,12 @@ Starts, one after the other, on free 127.0.0.1 ports:
 drives each with the same wrk script (16 connections, enriched heartbeats for
 10,000 distinct servers) for a fixed time after a warm-up, and prints
 requests/s, p50, p99, the server's CPU time per request and the receiver's
-ratios against (a) and (b).  Rounds are interleaved (receiver, a, b,
-receiver, a, b, ...) and medians reported, because a shared 2-core machine
-drifts.  After each receiver run it checks that every heartbeat wrk saw
-acknowledged is stored, then kills the receiver with SIGKILL, restarts it on
-the same file and checks again.
+ratios against (a) and (b).  Rounds are interleaved (receiver, a, b, then
+a, receiver, b, ...: the receiver and (a) take turns going first) and medians
+of five reported by default, because a shared 2-core machine drifts.  After
+each receiver run it checks that every heartbeat wrk saw acknowledged is
+stored, then kills the receiver with SIGKILL, restarts it on the same file and
+checks again.
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each run")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
+    # Five: single runs drift by 10-20 % on a shared VM, and a median of
+    # five moves less than one of three.
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are reported")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--servers", type=int, default=10000, help="distinct server_ids")
@@ -177,8 +180,11 @@ def main() -> int:
                     "--threads", bare_threads],
                 SEED: lambda port: [python, "-m", "benchmarks.receiver.seed_flask", "--port", str(port)],
             }
-            for name, command_for in variants.items():
-                result, note = bench(name, command_for, args, workdir)
+            order = [RECEIVER, BARE, SEED] if round_number % 2 else [BARE, RECEIVER, SEED]
+            # The receiver and (a) take turns going first: neither always
+            # follows the same run.
+            for name in order:
+                result, note = bench(name, variants[name], args, workdir)
                 results[name].append(result)
                 if note:
                     notes.append(f"round {round_number}: {note}")
