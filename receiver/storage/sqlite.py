@@ -205,6 +205,11 @@ class SQLiteStorage(Storage):
         # deleted.  Its size is bounded by the fleet, not by the write rate.
         self._unsaved: dict[str, ServerRecord | None] = {}
         self._entry_buffer = acklog.new_entry_buffer()  # used under the lock
+        # Records that writes replaced since the checkpointer last came by: it
+        # drops them there, in one batch, rather than the request that
+        # replaced them (measured: 8 µs of CPU less per heartbeat served, see
+        # receiver/README.md, "Speed").  At most a sync interval's writes.
+        self._replaced: list[ServerRecord | None] = []
         self._retired: list[acklog.Segment] = []
         # Retired segments written since the last sync.
         self._unsynced: list[acklog.Segment] = []
@@ -348,7 +353,7 @@ class SQLiteStorage(Storage):
         ``apply_register``: one method, so that a heartbeat, most of the
         traffic, costs one Python call rather than two."""
         server_id = report.server_id
-        records, lock = self._records, self._lock
+        records, lock, replaced = self._records, self._lock, self._replaced
         while True:
             # Merge outside the lock, then log and publish only if no other
             # write to this server got in meanwhile (records are immutable, so
@@ -371,6 +376,7 @@ class SQLiteStorage(Storage):
                     self._seq = seq
                     records[server_id] = record
                     self._unsaved[server_id] = record
+                    replaced.append(existing)  # freed by the checkpointer, not here
                     return WriteResult(record, existing is None)
             finally:
                 lock.release()
@@ -395,6 +401,7 @@ class SQLiteStorage(Storage):
     def _checkpoint_loop(self) -> None:
         next_checkpoint = time.monotonic() + self._checkpoint_interval
         while not self._stop.wait(self._sync_interval):
+            self._drop_replaced()
             try:
                 self._sync()
                 if time.monotonic() >= next_checkpoint:
@@ -408,6 +415,14 @@ class SQLiteStorage(Storage):
                 if self._persist_error is not None:
                     log.info("writing to disk works again")
                 self._persist_error = None
+
+    def _drop_replaced(self) -> None:
+        """Free the records writes replaced, outside the lock (the last
+        references to most of them are here)."""
+        with self._lock:
+            dropped = self._replaced.copy()
+            self._replaced.clear()
+        del dropped
 
     def _sync(self) -> None:
         """fdatasync the ack log written since the last sync (without the GIL)."""
@@ -502,6 +517,7 @@ class SQLiteStorage(Storage):
             self._closed = True
         self._stop.set()
         self._thread.join()
+        self._drop_replaced()
         checkpointed = False
         try:
             self._checkpoint()
