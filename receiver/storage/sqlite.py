@@ -207,8 +207,9 @@ class SQLiteStorage(Storage):
         self._entry_buffer = acklog.new_entry_buffer()  # used under the lock
         # Records that writes replaced since the checkpointer last came by: it
         # drops them there, in one batch, rather than the request that
-        # replaced them (measured: 8 µs of CPU less per heartbeat served, see
-        # receiver/README.md, "Speed").  At most a sync interval's writes.
+        # replaced them (measured: 8-16 µs of CPU less per heartbeat served,
+        # receiver/README.md, "Speed").  About a sync interval's writes; more
+        # while a flush to disk is slow.
         self._replaced: list[ServerRecord | None] = []
         self._retired: list[acklog.Segment] = []
         # Retired segments written since the last sync.
