@@ -42,14 +42,14 @@ def test_server_id_follows_the_hostname(build, hostname, dbname):
 
 
 def test_capabilities_are_the_sorted_tool_registry(build):
-    from odoo.addons.odoo_dev_mcp.tools.registry import get_tool_registry
+    from odoo.addons.odoo_dev_mcp.mcp_tools.registry import get_tool_registry
     capabilities = build()["capabilities"]
     assert capabilities == sorted(get_tool_registry())
     assert {"server_info", "list_installed_modules"} <= set(capabilities)
 
 
 def test_capabilities_are_dynamic(build, monkeypatch):
-    from odoo.addons.odoo_dev_mcp.tools import registry
+    from odoo.addons.odoo_dev_mcp.mcp_tools import registry
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     registry.tool("aaa_new_tool", "A tool added later")(lambda env, params: None)
     assert build()["capabilities"][0] == "aaa_new_tool"

@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture
 def call(env_factory, hostname):
-    from odoo.addons.odoo_dev_mcp.tools.registry import call_tool
+    from odoo.addons.odoo_dev_mcp.mcp_tools.registry import call_tool
 
     def call_(name, params=None):
         with env_factory() as env:
@@ -14,7 +14,7 @@ def call(env_factory, hostname):
 
 
 def test_schemas_follow_mcp_tools_list():
-    from odoo.addons.odoo_dev_mcp.tools.registry import get_tool_schemas
+    from odoo.addons.odoo_dev_mcp.mcp_tools.registry import get_tool_schemas
     schemas = get_tool_schemas()
     assert [s["name"] for s in schemas] == sorted(s["name"] for s in schemas)
     for schema in schemas:
@@ -57,13 +57,13 @@ def test_list_installed_modules_filter_and_limit(call):
     ("server_info", ["not", "an", "object"], "must be a JSON object"),
 ])
 def test_bad_calls_raise_tool_error(call, name, params, message):
-    from odoo.addons.odoo_dev_mcp.tools.registry import ToolError
+    from odoo.addons.odoo_dev_mcp.mcp_tools.registry import ToolError
     with pytest.raises(ToolError, match=message):
         call(name, params)
 
 
 def test_a_tool_name_cannot_be_registered_twice(monkeypatch):
-    from odoo.addons.odoo_dev_mcp.tools import registry
+    from odoo.addons.odoo_dev_mcp.mcp_tools import registry
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     with pytest.raises(ValueError, match="registered twice"):
         registry.tool("server_info", "again")(lambda env, params: None)

@@ -1,6 +1,6 @@
 """HTTP routes under /mcp/v1. Today: the health probe that also notices Odoo.sh rebuilds.
 
-The MCP endpoint proper (`POST /mcp/v1`, served from tools.registry) will live here too.
+The MCP endpoint proper (`POST /mcp/v1`, served from mcp_tools.registry) will live here too.
 """
 
 from odoo import http, release

@@ -21,7 +21,7 @@ import requests
 from odoo import release
 from odoo.tools import config
 
-from ..tools.registry import get_tool_registry
+from ..mcp_tools.registry import get_tool_registry
 from .version import ADDON_VERSION
 
 _logger = logging.getLogger(__name__)
