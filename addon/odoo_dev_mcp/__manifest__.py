@@ -11,6 +11,8 @@ an enriched heartbeat every minute.
     "version": "1.0.0",
     "category": "Technical",
     "author": "odoo-dev-mcp",
+    "website": "https://github.com/odoo-dev-mcp/odoo-dev-mcp",
+    "maintainers": ["odoo-dev-mcp"],
     "license": "LGPL-3",
     "depends": ["base"],
     "external_dependencies": {"python": ["requests"]},
