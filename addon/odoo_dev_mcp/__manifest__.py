@@ -21,6 +21,7 @@ an enriched heartbeat every minute.
         "views/res_config_settings_views.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -12,8 +12,10 @@ from ..services.version import ADDON_VERSION
 
 class McpEndpoint(http.Controller):
 
+    # readonly=False: 18/19 give auth='none' routes a read-only cursor by default, and under Odoo's
+    # test mode the registration runs inline, on cursors that cannot be opened from a read-only one.
     @http.route("/mcp/v1/health", type="http", auth="none", methods=["GET"], csrf=False,
-                save_session=False)
+                save_session=False, readonly=False)
     def health_check(self):
         body = {"status": "ok", "version": ADDON_VERSION, "odoo_version": release.version}
         # No database selected (several databases, no dbfilter): liveness only. request.env is

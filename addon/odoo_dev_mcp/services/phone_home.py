@@ -5,7 +5,9 @@ on the network: every request has a short timeout, registration retries within a
 heartbeat is tried once. Neither ever raises for a network problem: they log and return False.
 """
 
+import configparser
 import fcntl
+import functools
 import ipaddress
 import logging
 import os
@@ -135,10 +137,39 @@ def get_ip_addresses(hostname: str | None = None) -> dict:
 
 # ---------------------------------------------------------------- payloads
 
+# Fleet-wide configuration, where no System Parameter is set: an environment variable, then the
+# [odoo_dev_mcp] section of odoo.conf, then the legacy [options] key (Odoo 19 warns "unknown
+# option" about those at every start, before any addon loads; it ignores other sections).
+ENV_VARIABLES = {URL_KEY: "MCP_PHONE_HOME_URL", TOKEN_KEY: "MCP_PHONE_HOME_TOKEN",
+                 PORT_KEY: "MCP_SERVER_PORT"}
+CONF_SECTION = "odoo_dev_mcp"
+
+
+@functools.lru_cache(maxsize=4)
+def _conf_section(path: str) -> dict:
+    """The [odoo_dev_mcp] section of the config file, read once per process (as Odoo reads it)."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read([path])
+    except configparser.Error:
+        return {}
+    return dict(parser.items(CONF_SECTION)) if parser.has_section(CONF_SECTION) else {}
+
+
+def _config_file() -> str | None:
+    # 19 keeps the path in config['config']; 17/18 in config.rcfile (a deprecated property on 19)
+    return config.get("config") or vars(config).get("rcfile")
+
+
 def _setting(icp, key):
-    """A setting from System Parameters (Settings > MCP) or else from the server's odoo.conf,
-    where `mcp.phone_home_url` is spelled `mcp_phone_home_url` (fleet-wide configuration)."""
-    return icp.get_param(key) or config.get(key.replace(".", "_")) or ""
+    """A setting from System Parameters (Settings > MCP), else from the server's configuration."""
+    value = icp.get_param(key) or os.environ.get(ENV_VARIABLES[key])
+    if not value:
+        path = _config_file()
+        short_name = key.split(".", 1)[1]  # mcp.phone_home_url -> phone_home_url
+        value = (_conf_section(path).get(short_name) if path else None) or config.get(
+            key.replace(".", "_"))
+    return value or ""
 
 
 def _settings(env):

@@ -82,13 +82,18 @@ def _claim_value(expiry: float, hostname: str, state: str = REGISTERING) -> str:
 
 
 def _transaction(registry, work):
-    """`work(cr)` in a short transaction of its own; again on a fresh snapshot after a
-    serialization failure, which only says that another transaction touched the same row.
+    """`work(env)` (superuser) in a short transaction of its own; again on a fresh snapshot after
+    a serialization failure, which only says that another transaction touched the same row.
     Returns work's result, or None after CLAIM_TRIES conflicts."""
     for attempt in range(CLAIM_TRIES):
         try:
             with registry.cursor() as cr:
-                return work(cr)
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                result = work(env)
+                # Odoo flushes pending ORM writes at commit only through environments still
+                # alive (a WeakSet): flush while ours surely is, or a set_param may vanish.
+                env.flush_all()
+                return result
         except _LOST_RACE:
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     return None
@@ -109,6 +114,11 @@ def ensure_parameters(env):
             icp.set_param(key, initial)
 
 
+def forget_all_parameters(env):
+    """Every `mcp.*` system parameter, the receiver's token included (uninstall)."""
+    env["ir.config_parameter"].sudo().search([("key", "=like", "mcp.%")]).unlink()
+
+
 def forget_reported_hostname(env):
     """The receiver changed: it has never heard of us, so the next trigger registers again."""
     env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, NEVER_REPORTED)
@@ -118,17 +128,19 @@ def _try_claim(registry, hostname: str) -> str | None:
     """The compare-and-set. Returns the claim value we now hold, or None if we lost: on a fresh
     snapshot a live claim or a reported hostname makes the UPDATE match nothing."""
 
-    def claim(cr):
+    def claim(env):
+        cr = env.cr
         now = time.time()
         value = _claim_value(now + CLAIM_LEASE_SECONDS, hostname)
+        # Losing this race is normal: a SerializationFailure must not be logged as a bad query.
         cr.execute(_CLAIM_SQL, (value, CLAIM_KEY, _epoch12(now), hostname,
-                                LAST_HOSTNAME_KEY, hostname))
+                                LAST_HOSTNAME_KEY, hostname), log_exceptions=False)
         if cr.fetchall():
             return value
         cr.execute("SELECT 1 FROM ir_config_parameter WHERE key = %s", (CLAIM_KEY,))
         if not cr.fetchall():
             # Someone deleted the key in System Parameters: recreate it, lose this round.
-            ensure_parameters(api.Environment(cr, SUPERUSER_ID, {}))
+            ensure_parameters(env)
         return None
 
     return _transaction(registry, claim)
@@ -142,16 +154,17 @@ def _finish(registry, hostname: str, claim: str, succeeded: bool):
     else:
         released = _claim_value(time.time() + RETRY_AFTER_SECONDS, hostname, BACKING_OFF_MARK)
 
-    def record(cr):
-        cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim))
+    def record(env):
+        env.cr.execute(_SET_CLAIM_SQL, (released, CLAIM_KEY, claim), log_exceptions=False)
         if succeeded:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["ir.config_parameter"].sudo().set_param(LAST_HOSTNAME_KEY, hostname)
+            env["ir.config_parameter"].set_param(LAST_HOSTNAME_KEY, hostname)
 
     _transaction(registry, record)
     # Tell the other workers their cached get_param values are stale (Odoo does this at the end
-    # of a request or cron job; this transaction belongs to neither).
-    registry.signal_changes()
+    # of a request or cron job; this transaction belongs to neither). While the registry loads
+    # (install, update) Odoo refuses with a warning and signals once loaded anyway.
+    if registry.ready:
+        registry.signal_changes()
 
 
 def _read_state(registry, hostname: str) -> str:

@@ -59,6 +59,25 @@ class TestPhoneHome(ReceiverMixin, TransactionCase):
 
     def test_no_url_no_network(self):
         self.env["ir.config_parameter"].sudo().set_param(phone_home.URL_KEY, False)
-        self.assertFalse(phone_home.send_heartbeat(self.env))
-        self.assertFalse(phone_home.register_server(self.env))
+        # Whatever this server's own environment and odoo.conf say.
+        with patch.dict(os.environ, dict.fromkeys(phone_home.ENV_VARIABLES.values(), "")), \
+                patch.object(phone_home, "_config_file", return_value=None), \
+                patch.object(phone_home, "config", {"http_port": 8069}):
+            self.assertFalse(phone_home.send_heartbeat(self.env))
+            self.assertFalse(phone_home.register_server(self.env))
         self.assertEqual(self.sent, [])
+
+    def test_fleet_settings_from_environment_then_config_file(self):
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param(phone_home.URL_KEY, False)
+        with patch.dict(os.environ, {"MCP_PHONE_HOME_URL": "http://from-env.test"}):
+            self.assertEqual(phone_home.receiver_url(self.env), "http://from-env.test")
+        with patch.dict(os.environ, {"MCP_PHONE_HOME_URL": ""}), \
+                patch.object(phone_home, "_conf_section", return_value={
+                    "phone_home_url": "http://from-file.test"}), \
+                patch.object(phone_home, "_config_file", return_value="/etc/odoo.conf"):
+            self.assertEqual(phone_home.receiver_url(self.env), "http://from-file.test")
+        # A System Parameter wins over both.
+        icp.set_param(phone_home.URL_KEY, "http://from-settings.test")
+        with patch.dict(os.environ, {"MCP_PHONE_HOME_URL": "http://from-env.test"}):
+            self.assertEqual(phone_home.receiver_url(self.env), "http://from-settings.test")
