@@ -5,13 +5,24 @@ environments on one cursor share one ``Transaction`` holding the record
 cache and the pending (not yet flushed) writes, like real Odoo.  As in real
 Odoo the cache is only dropped on commit/rollback/invalidation, so raw SQL
 changes are NOT seen through the ORM until then.
+
+``Transaction.envs`` is a weak set, as in real Odoo (17/18 odoo/api.py, 19
+odoo/orm/environments.py): pending writes are flushed at commit through a
+live environment only.  Writes made through an environment that was garbage
+collected before the commit are dropped with the cache, while raw SQL of the
+same transaction commits.  19.0 keeps one strong reference,
+``Transaction.default_env`` (the first environment with a user id).
 """
 import functools
+import logging
+import weakref
 from collections.abc import Mapping
 
-from . import SUPERUSER_ID
+from . import SUPERUSER_ID, release
 from .exceptions import AccessError  # noqa: F401
 from .tools.translate import _ as _translate
+
+_logger = logging.getLogger(__name__)
 
 __all__ = ['Environment', 'model', 'model_create_multi', 'depends', 'constrains',
            'onchange', 'ondelete', 'autovacuum', 'returns', 'SUPERUSER_ID']
@@ -93,17 +104,68 @@ def private(method):
 # ---------------------------------------------------------------------------
 # Transaction: cache + pending writes shared by the environments of a cursor
 # ---------------------------------------------------------------------------
+class _OrderedSet:
+    """The ``data`` of an ordered WeakSet (real Odoo: ``OrderedSet``)."""
+    __slots__ = ['_map']
+
+    def __init__(self):
+        self._map = {}
+
+    def add(self, item):
+        self._map[item] = None
+
+    def discard(self, item):
+        self._map.pop(item, None)
+
+    def remove(self, item):
+        del self._map[item]
+
+    def __contains__(self, item):
+        return item in self._map
+
+    def __iter__(self):
+        return iter(list(self._map))
+
+    def __len__(self):
+        return len(self._map)
+
+
 class Transaction:
     def __init__(self, registry):
         self.registry = registry
-        self.envs = []
+        # weak set of environments, in creation order: an environment nobody
+        # references any more is gone, with the writes only it could flush
+        self.envs = weakref.WeakSet()
+        self.envs.data = _OrderedSet()
+        if release.SERIE_MAJOR >= 19:
+            # 19.0: the first environment with a valid uid, held strongly
+            self.default_env = None
         self.cache = {}      # (model, field) -> {id: cache value}
         self.towrite = {}    # model -> {id: {field: column value}}
 
     def flush(self):
-        env = next((e for e in self.envs if e.cr.transaction is self), None)
-        if env is None:
+        """Flush the pending writes through a live environment, as Odoo does:
+        none alive, nothing is written (the commit then drops them)."""
+        if release.SERIE_MAJOR >= 19:
+            if self.default_env is not None:
+                self.default_env.flush_all()
+            else:
+                for env in self.envs:
+                    _logger.warning("Missing default_env, flushing as public user")
+                    public_user = env.ref('base.public_user')
+                    Environment(env.cr, public_user.id, {}).flush_all()
+                    break
             return
+        env_to_flush = None
+        for env in self.envs:
+            if isinstance(env.uid, int) or env.uid is None:
+                env_to_flush = env
+                if env.uid is not None:
+                    break
+        if env_to_flush is not None:
+            env_to_flush.flush_all()
+
+    def _flush_towrite(self, env):
         while self.towrite:
             model_name = next(iter(self.towrite))
             env[model_name].flush_model()
@@ -145,7 +207,10 @@ class Environment(Mapping):
         self.su = su
         self.transaction = transaction
         self.registry = transaction.registry
-        transaction.envs.append(self)
+        transaction.envs.add(self)
+        if (release.SERIE_MAJOR >= 19 and transaction.default_env is None
+                and uid and isinstance(uid, int)):
+            transaction.default_env = self
         return self
 
     # Mapping over models
@@ -220,7 +285,7 @@ class Environment(Mapping):
         return self.su or self.user._is_system()
 
     def flush_all(self):
-        self.transaction.flush()
+        self.transaction._flush_towrite(self)
 
     def invalidate_all(self, flush=True):
         if flush:

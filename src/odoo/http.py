@@ -11,9 +11,19 @@ inside ``service.model.retrying`` (replay on serialization failures), then
 close the cursor.  Errors become HTTP errors (403 AccessError/AccessDenied,
 400 UserError, 404, 500) or JSON-RPC errors.
 
+Read-only routes (18.0/19.0): a route's ``readonly`` defaults to
+``auth == 'none'`` (``_check_and_complete_route_definition``); a readonly
+route is served on a read-only cursor (``registry.cursor(readonly=True)``:
+read-only only when the registry has a read-only pool, see registry.py), and
+on ``psycopg2.errors.ReadOnlySqlTransaction`` it is replayed on a read/write
+cursor after the WARNING "<error>, retrying with a read/write cursor"
+(``_transactioning`` on 18.0; 19.0's ``_serve_db``).  A callable
+``readonly`` is called with the controller (18.0), or the controller, rule
+and arguments (19.0).  17.0 has no read-only cursors.
+
 Not simulated: sessions (every request is anonymous, a session is never
 persisted: ``auth='user'`` routes answer "Session expired"), static files,
-QWeb rendering, CORS preflight details, 18.0's read-only cursors.
+QWeb rendering, CORS preflight details.
 """
 import collections
 import contextlib
@@ -191,7 +201,9 @@ def _generate_routing_rules(modules, nodb_only, converters=None):
             if not any(getattr(getattr(cls, method_name, None), 'original_routing', None) is not None
                        for cls in type(ctrl).mro()):
                 continue
-            merged_routing = {'auth': 'user', 'methods': None, 'routes': [], 'readonly': False}
+            merged_routing = {'auth': 'user', 'methods': None, 'routes': []}
+            if V < 18:
+                merged_routing['readonly'] = False
             for cls in dict.fromkeys(reversed(type(ctrl).mro()[:-2])):
                 if method_name not in cls.__dict__:
                     continue
@@ -203,6 +215,8 @@ def _generate_routing_rules(modules, nodb_only, converters=None):
                 default_type = submethod.original_routing.get('type', 'http')
                 routing_type = merged_routing.setdefault('type', default_type)
                 submethod.original_routing['type'] = routing_type
+                if V >= 18:
+                    _check_readonly(cls, submethod, merged_routing)
                 merged_routing.update(submethod.original_routing)
             if not merged_routing['routes']:
                 continue
@@ -213,6 +227,24 @@ def _generate_routing_rules(modules, nodb_only, converters=None):
                 functools.update_wrapper(endpoint, method)
                 endpoint.routing = merged_routing
                 yield (url, endpoint)
+
+
+def _check_readonly(controller_cls, submethod, merged_routing):
+    """18.0+: auth='none' routes are read-only unless they say otherwise, and an
+    override may not change the read/write mode of its parent."""
+    default_auth = submethod.original_routing.get('auth', merged_routing['auth'])
+    default_mode = submethod.original_routing.get('readonly', default_auth == 'none')
+    parent_readonly = merged_routing.setdefault('readonly', default_mode)
+    child_readonly = submethod.original_routing.get('readonly')
+    if child_readonly not in (None, parent_readonly) and not callable(child_readonly):
+        _logger.warning(
+            "The endpoint %s made the route %s altough its parent was defined as %s. "
+            "Setting the route read/write.",
+            f'{controller_cls.__module__}.{controller_cls.__name__}.{submethod.__name__}',
+            'readonly' if child_readonly else 'read/write',
+            'readonly' if parent_readonly else 'read/write',
+        )
+        submethod.original_routing['readonly'] = False
 
 
 def _build_routing_map(modules, nodb_only):
@@ -336,6 +368,8 @@ class Request:
     # env helpers
     def update_env(self, user=None, context=None, su=None):
         self.env = self.env(None, user, context, su)
+        if V >= 19:
+            self.env.transaction.default_env = self.env
         threading.current_thread().uid = self.env.uid
 
     def update_context(self, **overrides):
@@ -455,6 +489,8 @@ class Request:
             self.db = None
             self.session.db = None
             return self._serve_nodb()
+        if V >= 18:
+            return self._serve_db_readonly_first()
         with contextlib.closing(self.registry.cursor()) as cr:
             self.env = api.Environment(cr, self.session.uid, self.session.context)
             threading.current_thread().uid = self.env.uid
@@ -466,10 +502,52 @@ class Request:
                 exc.error_response = self.registry['ir.http']._handle_error(exc)
                 raise
 
-    def _serve_ir_http(self):
+    def _serve_db_readonly_first(self):
+        """18.0/19.0: match the route, then serve it on a read-only cursor first
+        if it is a read-only route (and a read-only cursor exists)."""
+        with contextlib.closing(self.registry.cursor()) as cr:
+            self.env = api.Environment(cr, self.session.uid, self.session.context)
+            threading.current_thread().uid = self.env.uid
+            try:
+                rule, args = self.registry['ir.http']._match(self.httprequest.path)
+            except NotFound:
+                rule = args = None
+        if rule is None:
+            serve, readonly = self._serve_ir_http, True
+        else:
+            self._set_request_dispatcher(rule)
+            serve = functools.partial(self._serve_ir_http, (rule, args))
+            readonly = rule.endpoint.routing['readonly']
+            if callable(readonly):
+                controller = rule.endpoint.func.__self__
+                readonly = readonly(controller) if V < 19 else readonly(controller, rule, args)
+        return self._transactioning(serve, readonly)
+
+    def _transactioning(self, func, readonly):
+        import psycopg2.errors
+        for readonly_cr in (True, False) if readonly else (False,):
+            threading.current_thread().cursor_mode = (
+                'ro' if readonly_cr else 'ro->rw' if readonly else 'rw')
+            with contextlib.closing(self.registry.cursor(readonly=readonly_cr)) as cr:
+                self.env = self.env(cr=cr)
+                try:
+                    return service_model.retrying(func, self.env)
+                except psycopg2.errors.ReadOnlySqlTransaction as exc:
+                    _logger.warning("%s, retrying with a read/write cursor", exc.args[0].rstrip(),
+                                    exc_info=True)
+                    continue
+                except Exception as exc:
+                    if isinstance(exc, HTTPException) and exc.code is None:
+                        raise
+                    if not hasattr(exc, 'error_response'):
+                        exc.error_response = self.registry['ir.http']._handle_error(exc)
+                    raise
+        raise RuntimeError("unreachable")
+
+    def _serve_ir_http(self, matched=None):
         ir_http = self.registry['ir.http']
         try:
-            rule, args = ir_http._match(self.httprequest.path)
+            rule, args = matched or ir_http._match(self.httprequest.path)
         except NotFound:
             self.params = self.get_http_params()
             response = ir_http._serve_fallback()

@@ -6,7 +6,11 @@ model 'x' (so ``super()`` walks the extensions), a class with another
 ``_name`` gets the inherited model classes as extra bases.
 
 Faithful parts that matter for tests: access rights from ``ir.model.access``
-(superuser mode bypasses them, ``uid=None`` has no group), the transaction
+(superuser mode bypasses them, ``uid=None`` has no group), field ``groups``
+(checked by ``read``, ``search_read``, ``web_read``, ``fetch``, reading a
+field of a record from the database, ``write`` and ``fields_get``; NOT by
+``default_get``, nor by ``onchange`` on a new record on 17.0/18.0, where
+19.0's ``onchange`` checks the model's create/write access), the transaction
 cache (stale after raw SQL until invalidated), delayed writes (flushed before
 search/unlink/commit/savepoint), ``Invalid field`` errors, SQL constraints.
 Record rules, computed stored fields, translations, companies: not simulated.
@@ -14,7 +18,7 @@ Record rules, computed stored fields, translations, companies: not simulated.
 import logging
 from collections import defaultdict
 
-from . import api
+from . import api, release
 from .exceptions import AccessError, MissingError, UserError, ValidationError
 from .fields import Datetime, Field, Id, Many2many, Many2one
 from .tools.misc import unique
@@ -374,6 +378,67 @@ class BaseModel(metaclass=MetaModel):
     def check_access(self, operation):
         self.check_access_rights(operation)
 
+    # field groups (17/18: check_field_access_rights; 19: _has_field_access /
+    # _check_field_access, check_field_access_rights kept as a deprecated API)
+    def _sim_user_has_groups(self, group_spec):
+        if group_spec == '.':
+            return False
+        positives, negatives = [], []
+        for group_ext_id in group_spec.split(','):
+            group_ext_id = group_ext_id.strip()
+            if group_ext_id.startswith('!'):
+                negatives.append(group_ext_id[1:])
+            else:
+                positives.append(group_ext_id)
+        user = self.env.user
+        if not user:
+            return not positives
+        if any(user.has_group(ext_id) for ext_id in negatives):
+            return False
+        if any(user.has_group(ext_id) for ext_id in positives):
+            return True
+        return not positives
+
+    if release.SERIE_MAJOR == 17:
+        def user_has_groups(self, groups):
+            return self._sim_user_has_groups(groups)
+
+    def _has_field_access(self, field, operation):
+        if not field.groups or self.env.su:
+            return True
+        return self._sim_user_has_groups(field.groups)
+
+    def _field_access_error(self, invalid_fields, operation):
+        _logger.info('Access Denied by ACLs for operation: %s, uid: %s, model: %s, fields: %s',
+                     operation, self.env.uid, self._name, ', '.join(invalid_fields))
+        description = self.env['ir.model']._get(self._name).name or self._name
+        if release.SERIE_MAJOR >= 19:
+            return AccessError(
+                f'You do not have enough rights to access the field "{invalid_fields[0]}" on '
+                f'{description} ({self._name}). Please contact your system administrator.'
+                f'\n\nOperation: {operation}')
+        operation_line = (f'\n\n(Operation: {operation})' if release.SERIE_MAJOR == 17
+                          else f'\n\nOperation: {operation}')
+        return AccessError(
+            f'You do not have enough rights to access the fields "{",".join(invalid_fields)}" on '
+            f'{description} ({self._name}). Please contact your system administrator.{operation_line}')
+
+    def check_field_access_rights(self, operation, field_names):
+        """The field names given (all accessible ones if none), or AccessError."""
+        if self.env.su:
+            return field_names or list(self._fields)
+        if not field_names:
+            return [name for name, field in self._fields.items() if self._has_field_access(field, operation)]
+        invalid = [name for name in field_names
+                   if name in self._fields and not self._has_field_access(self._fields[name], operation)]
+        if invalid:
+            raise self._field_access_error(invalid, operation)
+        return field_names
+
+    def _check_field_access(self, field, operation):
+        if not self._has_field_access(field, operation):
+            raise self._field_access_error([field.name], operation)
+
     def has_access(self, operation):
         return self.check_access_rights(operation, raise_exception=False)
 
@@ -403,7 +468,8 @@ class BaseModel(metaclass=MetaModel):
 
     def _fetch_field(self, field):
         """Load stored fields of the prefetch set into the cache (checks read
-        access like real Odoo does on every fetch)."""
+        access, and the field's groups, like real Odoo does on every fetch)."""
+        self.check_field_access_rights('read', [field.name])
         self.check_access_rights('read')
         ids = [i for i in unique(self._prefetch_ids or self._ids) if isinstance(i, int)]
         if self._ids[0] not in ids:
@@ -411,7 +477,9 @@ class BaseModel(metaclass=MetaModel):
         if isinstance(field, Many2many):
             self._fetch_many2many(field, ids)
             return
-        columns = [f for f in self._fields.values() if f.column]
+        # prefetch the other columns the user may read, never a forbidden one
+        columns = [f for f in self._fields.values()
+                   if f.column and (f is field or self._has_field_access(f, 'read'))]
         self.flush_model()
         self.env.cr.execute(
             'SELECT id, {} FROM "{}" WHERE id IN %s'.format(
@@ -585,6 +653,7 @@ class BaseModel(metaclass=MetaModel):
         if not self:
             return True
         self.check_access_rights('write')
+        self.check_field_access_rights('write', list(vals))
         self._check_field_names(vals)
         vals = dict(vals)
         if self._log_access:
@@ -709,8 +778,10 @@ class BaseModel(metaclass=MetaModel):
         return self.search(domain, offset=offset, limit=limit, order=order)
 
     def read(self, fields=None, load='_classic_read'):
+        accessible = self.check_field_access_rights('read', fields)
         self.check_access_rights('read')
-        names = fields or [n for n, f in self._fields.items() if f.column or isinstance(f, Many2many)]
+        names = fields or [n for n in accessible
+                           if self._fields[n].column or isinstance(self._fields[n], Many2many)]
         for name in names:
             if name not in self._fields:
                 raise ValueError(f"Invalid field {name!r} on model {self._name!r}")
@@ -731,16 +802,74 @@ class BaseModel(metaclass=MetaModel):
 
     @api.model
     def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
+        fields = self.check_field_access_rights('read', fields)
         records = self.search(domain or [], offset=offset, limit=limit, order=order)
         if not records:
             return []
         return records.read(fields, **read_kwargs)
+
+    def fetch(self, field_names):
+        """Load ``field_names`` of ``self`` in the cache: nothing to do (and
+        nothing checked) for an empty recordset, as in Odoo."""
+        if not self or not field_names:
+            return
+        self.check_field_access_rights('read', list(field_names))
+        self.check_access_rights('read')
+        for name in field_names:
+            field = self._fields.get(name)
+            if field is not None and (field.column or isinstance(field, Many2many)):
+                self._fetch_field(field)
+
+    def web_read(self, specification):
+        """The web client's read (web module): the fields of ``specification``."""
+        fields_to_read = list(specification) or ['id']
+        return self.read(fields_to_read, load=None)
+
+    def onchange(self, values, field_names, fields_spec):
+        """The web client's onchange (web module), reduced: on the first call
+        (no ``field_names``) the values of ``fields_spec`` from ``values`` and
+        ``default_get``; ``@api.onchange`` methods are not run.  Access as in
+        Odoo: 17.0/18.0 check nothing for a new record (``fetch`` of an empty
+        recordset), 19.0 checks create access (write for a record)."""
+        self.env.flush_all()
+        if release.SERIE_MAJOR >= 19 and not (self and self._name == 'res.users'):
+            self.check_access('write' if self else 'create')
+        if any(fname not in self._fields for fname in field_names):
+            return {}
+        values = dict(values)
+        first_call = not field_names
+        if first_call:
+            missing_names = [fname for fname in fields_spec if fname not in values]
+            defaults = self.default_get(missing_names)
+            for fname in missing_names:
+                if fname in defaults:
+                    values[fname] = defaults[fname]
+                elif release.SERIE_MAJOR < 19:
+                    values[fname] = False
+        self.fetch(list(fields_spec))
+        if not first_call:
+            return {'value': {}}
+        result = {}
+        for fname in fields_spec:
+            if fname in values:
+                value = values[fname]
+            elif self:
+                value = self[fname]
+            else:
+                continue
+            if isinstance(value, BaseModel):
+                value = {'id': value.id, 'display_name': value.display_name} if len(value) == 1 \
+                    else value.ids
+            result[fname] = value
+        return {'value': result}
 
     @api.model
     def fields_get(self, allfields=None, attributes=None):
         result = {}
         for name, field in self._fields.items():
             if allfields and name not in allfields:
+                continue
+            if not self._has_field_access(field, 'read'):
                 continue
             desc = {'type': field.type, 'string': field.string or name.replace('_', ' ').title(),
                     'required': bool(field.required), 'readonly': bool(field.readonly),

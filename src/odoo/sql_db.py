@@ -18,6 +18,12 @@ Two backends behind one ``Cursor`` API:
 
 Connections are per process: the pool notices ``os.fork()`` (pid change) and
 never reuses, nor closes, a connection created by the parent.
+
+Read-only connections (18.0+, ``db_connect(db, readonly=True)``, what the
+registry uses for a replica): PostgreSQL sessions set read only, SQLite
+connections with ``PRAGMA query_only``; a write fails with
+``psycopg2.errors.ReadOnlySqlTransaction`` ("cannot execute UPDATE in a
+read-only transaction") on both.
 """
 import datetime
 import logging
@@ -32,6 +38,7 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from . import release
 from .tools import config
 from .tools.misc import Callbacks
 from .tools.sql import SQL
@@ -153,10 +160,18 @@ def _map_sqlite_error(exc):
     return psycopg2.DatabaseError(msg)
 
 
+def _read_only_error(sql):
+    words = sql.split()
+    verb = ' '.join(words[:2]) if words and words[0].upper() in ('CREATE', 'ALTER', 'DROP') else \
+        (words[0] if words else '')
+    return psycopg2.errors.ReadOnlySqlTransaction(
+        f'cannot execute {verb.upper()} in a read-only transaction\n')
+
+
 class _SqliteConnection:
     backend = 'sqlite'
 
-    def __init__(self, dbname):
+    def __init__(self, dbname, readonly=False):
         self.dbname = dbname
         self.path = _sqlite_path(dbname)
         if not os.path.exists(self.path):
@@ -166,6 +181,10 @@ class _SqliteConnection:
                                    detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False)
         self.raw.execute('PRAGMA busy_timeout = 0')
         self.raw.execute('PRAGMA foreign_keys = ON')
+        self.readonly = readonly
+        if readonly:
+            # PostgreSQL's SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY
+            self.raw.execute('PRAGMA query_only = 1')
         self.pid = os.getpid()
         self.aborted = False
 
@@ -199,6 +218,8 @@ class _SqliteConnection:
                 return self.raw.execute(sql, args)
             except sqlite3.OperationalError as exc:
                 name = getattr(exc, 'sqlite_errorname', '')
+                if name.startswith('SQLITE_READONLY'):
+                    raise _read_only_error(sql) from None
                 if name == 'SQLITE_BUSY_SNAPSHOT':
                     raise self._conflict(sql, args, deadline) from None
                 if not name.startswith('SQLITE_BUSY') and 'database is locked' not in str(exc):
@@ -279,7 +300,7 @@ class _SqliteCursor:
     def execute(self, query, params=None, now=None):
         cnx = self._cnx
         sql, args = translate_sqlite(query, params, now)
-        self.query = sql
+        self.query = query  # what psycopg2 shows: the query as Odoo wrote it
         is_rollback_to = bool(_ROLLBACK_TO.match(sql))
         if cnx.aborted and not is_rollback_to:
             raise psycopg2.errors.InFailedSqlTransaction(
@@ -332,10 +353,11 @@ class _SqliteCursor:
 class _PgConnection:
     backend = 'postgresql'
 
-    def __init__(self, dbname):
+    def __init__(self, dbname, readonly=False):
         self.dbname = dbname
+        self.readonly = readonly
         self.raw = psycopg2.connect(config['sim_db_dsn'], dbname=dbname)
-        self.raw.set_session(isolation_level=ISOLATION_LEVEL_REPEATABLE_READ)
+        self.raw.set_session(isolation_level=ISOLATION_LEVEL_REPEATABLE_READ, readonly=readonly)
         self.pid = os.getpid()
 
     @property
@@ -361,10 +383,10 @@ def _sqlite_path(dbname):
     return os.path.join(config['data_dir'], 'sim_db', f'{dbname}.sqlite3')
 
 
-def _connect(dbname):
+def _connect(dbname, readonly=False):
     if backend_name() == 'postgresql':
-        return _PgConnection(dbname)
-    return _SqliteConnection(dbname)
+        return _PgConnection(dbname, readonly)
+    return _SqliteConnection(dbname, readonly)
 
 
 class ConnectionPool:
@@ -387,14 +409,15 @@ class ConnectionPool:
             self._inherited.append(self._idle)
             self._reset()
 
-    def borrow(self, dbname):
+    def borrow(self, dbname, readonly=False):
         self._check_fork()
         backend = backend_name()
         with self._lock:
             for i, cnx in enumerate(self._idle):
-                if cnx.dbname == dbname and cnx.backend == backend and not cnx.closed:
+                if (cnx.dbname == dbname and cnx.backend == backend and cnx.readonly == readonly
+                        and not cnx.closed):
                     return self._idle.pop(i)
-        return _connect(dbname)
+        return _connect(dbname, readonly)
 
     def give_back(self, cnx, keep_in_pool=True):
         self._check_fork()
@@ -510,12 +533,12 @@ class BaseCursor:
 
 
 class Cursor(BaseCursor):
-    def __init__(self, pool, dbname):
+    def __init__(self, pool, dbname, readonly=False):
         super().__init__()
         self._closed = True
         self.__pool = pool
         self.dbname = dbname
-        self._cnx = pool.borrow(dbname)
+        self._cnx = pool.borrow(dbname, readonly)
         self._obj = self._cnx.cursor()
         self._closed = False
         self._now = None
@@ -525,6 +548,11 @@ class Cursor(BaseCursor):
     @property
     def backend(self):
         return self._cnx.backend
+
+    if release.SERIE_MAJOR >= 18:
+        @property
+        def readonly(self):
+            return bool(self._cnx.readonly)
 
     def execute(self, query, params=None, log_exceptions=True):
         if self._closed:
@@ -541,8 +569,10 @@ class Cursor(BaseCursor):
             else:
                 self._obj.execute(query, params)
         except Exception as e:
+            # real Odoo logs every failing query (constraint violations and
+            # serialization failures included) unless told not to
             if log_exceptions:
-                _logger.debug("bad query: %s\nERROR: %s", query, e)
+                _logger.error("bad query: %s\nERROR: %s", getattr(self._obj, 'query', None) or query, e)
             raise
         self.sql_log_count += 1
 
@@ -628,9 +658,10 @@ class Cursor(BaseCursor):
 class Connection:
     """A lightweight handle on a database, as returned by ``db_connect``."""
 
-    def __init__(self, pool, dbname):
+    def __init__(self, pool, dbname, readonly=False):
         self.__pool = pool
         self.__dbname = dbname
+        self.__readonly = readonly
 
     @property
     def dbname(self):
@@ -641,14 +672,18 @@ class Connection:
         return backend_name()
 
     def cursor(self):
-        return Cursor(self.__pool, self.__dbname)
+        return Cursor(self.__pool, self.__dbname, self.__readonly)
 
     def __bool__(self):
         raise NotImplementedError()
 
 
-def db_connect(to, allow_uri=False):
-    return Connection(_Pool, to)
+if release.SERIE_MAJOR >= 18:
+    def db_connect(to, allow_uri=False, readonly=False):
+        return Connection(_Pool, to, readonly)
+else:
+    def db_connect(to, allow_uri=False):
+        return Connection(_Pool, to)
 
 
 def close_db(db_name):

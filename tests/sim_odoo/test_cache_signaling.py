@@ -34,7 +34,9 @@ def test_cache_is_stale_until_cleared(registry):
 def test_set_param_clears_the_cache_of_this_process(registry):
     assert _get(registry, 'web.base.url') == 'http://localhost:8069'
     with registry.cursor() as cr:
-        api.Environment(cr, 1, {})['ir.config_parameter'].set_param('web.base.url', 'http://set')
+        # the env must outlive the commit: a collected env's writes are dropped, as in Odoo
+        env = api.Environment(cr, 1, {})
+        env['ir.config_parameter'].set_param('web.base.url', 'http://set')
     assert _get(registry, 'web.base.url') == 'http://set'
 
 
@@ -64,7 +66,8 @@ def test_other_process_is_invalidated_through_the_database(registry):
     assert primed.wait(10)
     with registry.manage_changes():
         with registry.cursor() as cr:
-            api.Environment(cr, 1, {})['ir.config_parameter'].set_param(key, 'http://signaled')
+            env = api.Environment(cr, 1, {})
+            env['ir.config_parameter'].set_param(key, 'http://signaled')
     changed.set()
     before, stale, fresh = queue.get(timeout=20)
     proc.join(10)

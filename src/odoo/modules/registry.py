@@ -11,13 +11,25 @@ cron job and new cursor environment) clears the local caches whose counter
 moved, or reloads the registry; ``signal_changes()`` (after a successful
 request, cron job, module install, ``manage_changes()``) publishes the local
 invalidations.
+
+18.0/19.0: ``signal_changes()`` on a registry that is not ready (being
+loaded: install, update) logs a WARNING and returns, signaling nothing (17.0
+signals).  ``cursor(readonly=True)`` gives a read-only cursor when the
+registry has a read-only pool: 18.0 when ``db_replica_host`` is not False or
+``test_enable`` is set, 19.0 when ``db_replica_host`` or ``test_enable`` is
+set or ``dev_mode`` has 'replica' (checked when the registry is created);
+otherwise a read/write cursor, as there.
 """
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 
+import psycopg2
+
 from .. import release, sql_db
+from ..tools import config
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +65,9 @@ class LRU(dict):
         if key not in self and len(self) >= self.count:
             del self[next(iter(self))]
         super().__setitem__(key, value)
+
+
+_REPLICA_RETRY_TIME = 20 * 60  # 20 minutes
 
 
 def _sequence_names():
@@ -102,7 +117,19 @@ class Registry(Mapping):
         self.loaded = False
         self.ready = False
         self.db_name = db_name
-        self._db = sql_db.db_connect(db_name)
+        if release.SERIE_MAJOR >= 18:
+            self._db = sql_db.db_connect(db_name, readonly=False)
+            self._db_readonly = None
+            self._db_readonly_failed_time = None
+            if release.SERIE_MAJOR >= 19:
+                use_replica = bool(config['db_replica_host'] or config['test_enable']
+                                   or 'replica' in config['dev_mode'])
+            else:
+                use_replica = config['db_replica_host'] is not False or bool(config['test_enable'])
+            if use_replica:
+                self._db_readonly = sql_db.db_connect(db_name, readonly=True)
+        else:
+            self._db = sql_db.db_connect(db_name)
         self.test_cr = None
         self._invalidation_flags = threading.local()
         self.__caches = {name: LRU(size) for name, size in _REGISTRY_CACHES.items()}
@@ -141,8 +168,26 @@ class Registry(Mapping):
     def dbname(self):
         return self.db_name
 
-    def cursor(self):
-        return self._db.cursor()
+    if release.SERIE_MAJOR >= 18:
+        def cursor(self, /, readonly=False):
+            """A new cursor; ``readonly=True`` asks for one on the read-only
+            pool, and gets a read/write one when there is none."""
+            if readonly and self._db_readonly is not None:
+                if (self._db_readonly_failed_time is None
+                        or time.monotonic() > self._db_readonly_failed_time + _REPLICA_RETRY_TIME):
+                    try:
+                        cr = self._db_readonly.cursor()
+                        self._db_readonly_failed_time = None
+                        return cr
+                    except psycopg2.OperationalError:
+                        self._db_readonly_failed_time = time.monotonic()
+                        _logger.warning("Failed to open a readonly cursor, falling back to read-write "
+                                        "cursor for %dmin %dsec", *divmod(_REPLICA_RETRY_TIME, 60))
+                threading.current_thread().cursor_mode = 'ro->rw'
+            return self._db.cursor()
+    else:
+        def cursor(self):
+            return self._db.cursor()
 
     def in_test_mode(self):
         return self.test_cr is not None
@@ -252,6 +297,9 @@ class Registry(Mapping):
         return self
 
     def signal_changes(self):
+        if release.SERIE_MAJOR >= 18 and not self.ready:
+            _logger.warning('Calling signal_changes when registry is not ready is not suported')
+            return
         if self.in_test_mode():
             self.registry_invalidated = False
             self.cache_invalidated.clear()

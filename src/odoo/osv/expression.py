@@ -98,28 +98,32 @@ def _leaf_to_sql(model, leaf):
     return f'{column} {op} %s', [value]
 
 
+def _parse(model, domain, pos):
+    """The Polish-notation term at ``pos``: (sql, params, next position).  A
+    plain recursive function, not a closure: a self-referencing closure over
+    ``model`` would be a reference cycle keeping its environment alive until
+    the garbage collector runs, where Odoo frees it at once."""
+    token = domain[pos]
+    pos += 1
+    if token == '&' or token == '|':
+        left, lp, pos = _parse(model, domain, pos)
+        right, rp, pos = _parse(model, domain, pos)
+        return f'({left} {"AND" if token == "&" else "OR"} {right})', lp + rp, pos
+    if token == '!':
+        sub, sp, pos = _parse(model, domain, pos)
+        return f'(NOT {sub})', sp, pos
+    sql, params = _leaf_to_sql(model, tuple(token) if isinstance(token, list) else token)
+    return sql, params, pos
+
+
 def expression_to_sql(model, domain):
     domain = list(domain or [])
     if not domain:
         return 'TRUE', []
     pos = 0
-
-    def parse():
-        nonlocal pos
-        token = domain[pos]
-        pos += 1
-        if token == '&' or token == '|':
-            left, lp = parse()
-            right, rp = parse()
-            return f'({left} {"AND" if token == "&" else "OR"} {right})', lp + rp
-        if token == '!':
-            sub, sp = parse()
-            return f'(NOT {sub})', sp
-        return _leaf_to_sql(model, tuple(token) if isinstance(token, list) else token)
-
     parts, params = [], []
     while pos < len(domain):
-        sql, ps = parse()
+        sql, ps, pos = _parse(model, domain, pos)
         parts.append(sql)
         params.extend(ps)
     return ' AND '.join(parts), params

@@ -30,6 +30,8 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _auth_method_none(cls):
         request.env = api.Environment(request.env.cr, None, request.env.context)
+        if release.SERIE_MAJOR >= 19:
+            request.env.transaction.default_env = request.env
 
     @classmethod
     def _auth_method_public(cls):

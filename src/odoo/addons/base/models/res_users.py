@@ -65,6 +65,13 @@ class Users(models.Model):
             return False
         return self._sim_has_group(uid, group_ext_id)
 
+    if release.SERIE_MAJOR >= 18:
+        def has_groups(self, group_spec):
+            """Member of one of the groups, and of none preceded by ``!``."""
+            self.ensure_one()
+            return self._sim_user_has_groups(group_spec) if self.id == self.env.uid else \
+                self.with_user(self)._sim_user_has_groups(group_spec)
+
     def _is_public(self):
         self.ensure_one()
         return self.has_group('base.group_public')

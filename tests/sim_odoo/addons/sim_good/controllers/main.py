@@ -82,6 +82,30 @@ class SimController(http.Controller):
         return request.make_json_response({'attempt': ATTEMPTS['count']})
 
 
+    # read-only routes (18.0+): auth='none' defaults to readonly=True
+    @http.route('/sim/write_default', type='http', auth='none', methods=['GET'])
+    def write_default(self):
+        return self._write_and_tell('sim_good.write_default')
+
+    @http.route('/sim/write_rw', type='http', auth='none', methods=['GET'], readonly=False)
+    def write_rw(self):
+        return self._write_and_tell('sim_good.write_rw')
+
+    @http.route('/sim/write_callable', type='http', auth='none', methods=['GET'],
+                readonly=lambda *args: False)
+    def write_callable(self):
+        return self._write_and_tell('sim_good.write_callable')
+
+    @http.route('/sim/cursor', type='http', auth='none', methods=['GET'])
+    def cursor(self):
+        return request.make_json_response({'readonly': getattr(request.env.cr, 'readonly', None)})
+
+    def _write_and_tell(self, key):
+        icp = request.env['ir.config_parameter'].sudo()
+        icp.set_param(key, str(int(icp.get_param(key, '0')) + 1))
+        return request.make_json_response({'readonly': getattr(request.env.cr, 'readonly', None)})
+
+
 POSTCOMMITS = []
 
 

@@ -19,6 +19,15 @@ class SimHeartbeat(models.Model):
         raise ValueError('boom')
 
 
+class SimNote(models.Model):
+    """Readable by every internal user; one field for Settings admins only."""
+    _name = 'sim.note'
+    _description = 'Simulator note'
+
+    name = fields.Char(default='note')
+    secret = fields.Char(groups='base.group_system')
+
+
 class IrConfigParameter(models.Model):
     _inherit = 'ir.config_parameter'
 
@@ -34,3 +43,5 @@ class ResConfigSettings(models.TransientModel):
 
     sim_url = fields.Char(string='Sim URL', config_parameter='sim_good.url')
     sim_limit = fields.Integer(string='Sim limit', config_parameter='sim_good.limit', default=7)
+    sim_secret = fields.Char(string='Sim secret', config_parameter='sim_good.secret',
+                             groups='base.group_system')
