@@ -70,7 +70,9 @@ def template_db(odoo, postgres):
 def make_db(postgres, template_db):
     def make(label):
         name = f"{postgres.prefix}{label}_{uuid.uuid4().hex[:6]}"
-        postgres.query("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" OWNER "{postgres.role}"')
+        # owned by the role: Odoo lists only the databases its own role owns
+        postgres.query("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" '
+                                   f'OWNER "{postgres.role}"')
         return name
     return make
 

@@ -52,7 +52,8 @@ def test_receiver_trouble_never_slows_health(odoo, make_db, receiver):
     fleets = {mode: receiver(hang_seconds=60) for mode in ("down", "503", "hang")}
     with ThreadPoolExecutor(len(fleets)) as pool:
         outcomes = dict(zip(fleets, pool.map(
-            lambda mode: trouble_then_recovery(odoo, make_db, fleets[mode], mode), fleets)))
+            lambda mode: trouble_then_recovery(odoo, make_db, fleets[mode], mode), fleets),
+            strict=True))
     for mode, outcome in outcomes.items():
         assert outcome["slow"] == [], (mode, outcome)
         assert outcome["registered"] == 1, (mode, outcome)
