@@ -71,7 +71,8 @@ def served(odoo, make_db, receiver):
     # What this test's own calls make Odoo log: 19's notice that XML-RPC is deprecated, and
     # the refusals it is here to provoke.
     odoo.expect_warnings += ["endpoints are deprecated in Odoo 19", "You are not allowed to",
-                             "You do not have enough rights to access"]
+                             "You do not have enough rights to access",
+                             "can not be completed due to security restrictions"]
     fleet = receiver()
     dbname = make_db("access")
     # The URL also in odoo.conf: uninstall removes the System Parameters, a reinstall finds it.
