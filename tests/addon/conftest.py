@@ -32,6 +32,9 @@ if str(ROOT / "src") not in sys.path:
 def sim_config(tmp_path_factory):
     from odoo.tools import config
     config["data_dir"] = str(tmp_path_factory.mktemp("odoo-sim-data"))
+    # A read-only pool, as a replica or --test-enable gives: on 18/19 every auth='none' route
+    # (the health check) is then served on a read-only cursor first, as there.
+    config["db_replica_host"] = "replica.sim"
     paths = config._as_list("addons_path") + [str(ADDONS)]
     config["addons_path"] = paths if isinstance(config["addons_path"], list) else ",".join(paths)
     from odoo.modules.module import initialize_sys_path
