@@ -187,12 +187,17 @@ def odoo_conf(sim_config, tmp_path, caplog):
     saved_options = dict(sim_config.options) if not hasattr(sim_config, "_file_options") else None
     saved_misc = dict(getattr(sim_config, "misc", {}))
     saved_rcfile = vars(sim_config).get("rcfile")
+    saved_runtime = dict(getattr(sim_config, "_runtime_options", {}))
 
     def load(text):
         path = tmp_path / "odoo.conf"
         path.write_text(text)
         with caplog.at_level(logging.WARNING, logger="odoo.tools.config"):
             sim_config.parse_config(["-c", str(path)])
+        if saved_options is None:
+            # a fresh odoo-bin: no value set at runtime by an earlier test hides the file's
+            for key in sim_config._file_options:
+                sim_config._runtime_options.pop(key, None)
         return [r.getMessage() for r in caplog.records
                 if r.name == "odoo.tools.config" and r.levelno >= logging.WARNING]
 
@@ -200,6 +205,7 @@ def odoo_conf(sim_config, tmp_path, caplog):
     if saved_options is None:  # 19: layered options
         sim_config._file_options.clear()
         sim_config._cli_options.clear()
+        sim_config._runtime_options.update(saved_runtime)
     else:
         sim_config.options.clear()
         sim_config.options.update(saved_options)
