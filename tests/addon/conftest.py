@@ -105,6 +105,15 @@ def env_factory(registry):
 
 
 @pytest.fixture
+def run_cron(env_factory):
+    """One run of the heartbeat cron's job, as the cron worker runs it: its own transaction."""
+    def run():
+        with env_factory() as env:
+            return env["mcp.heartbeat"]._cron_send_heartbeat()
+    return run
+
+
+@pytest.fixture
 def set_params(env_factory):
     def set_(**values):
         with env_factory() as env:

@@ -9,14 +9,6 @@ from .conftest import flavour
 
 
 @pytest.fixture
-def run_cron(env_factory):
-    def run():
-        with env_factory() as env:
-            return env["mcp.heartbeat"]._cron_send_heartbeat()
-    return run
-
-
-@pytest.fixture
 def no_pause(monkeypatch):
     from odoo.addons.odoo_dev_mcp.services import phone_home
     monkeypatch.setattr(phone_home.time, "sleep", lambda seconds: None)

@@ -16,14 +16,6 @@ def health(client):
     return response.status_code
 
 
-@pytest.fixture
-def run_cron(env_factory):
-    def run():
-        with env_factory() as env:
-            return env["mcp.heartbeat"]._cron_send_heartbeat()
-    return run
-
-
 # ---------------------------------------------------------------- 1. writes survive the commit
 def test_one_registration_then_health_and_cron_register_no_more(client, configured, run_cron,
                                                                  get_param):
