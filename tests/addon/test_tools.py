@@ -1,5 +1,8 @@
 """The tool registry that `capabilities` reports and the future /mcp/v1 serves."""
 
+import json
+import re
+
 import pytest
 
 
@@ -18,9 +21,20 @@ def test_schemas_follow_mcp_tools_list():
     schemas = get_tool_schemas()
     assert [s["name"] for s in schemas] == sorted(s["name"] for s in schemas)
     for schema in schemas:
-        assert set(schema) == {"name", "description", "inputSchema", "annotations"}
+        assert set(schema) == {"name", "title", "description", "inputSchema", "outputSchema",
+                               "annotations"}
+        assert re.fullmatch(r"[a-z0-9_]{1,64}", schema["name"])
         assert schema["inputSchema"]["type"] == "object"
-        assert schema["annotations"]["readOnlyHint"] is True
+        assert "anyOf" not in json.dumps(schema)  # some clients reject it
+        assert schema["outputSchema"]["type"] == "object"
+        assert schema["annotations"] == {"readOnlyHint": True, "destructiveHint": False,
+                                         "idempotentHint": True, "openWorldHint": False}
+
+
+def test_tool_names_are_checked():
+    from odoo.addons.odoo_dev_mcp.mcp_tools.registry import tool
+    with pytest.raises(ValueError, match="a-z0-9_"):
+        tool("Bad-Name", "no")
 
 
 def test_server_info(call, dbname):

@@ -90,24 +90,28 @@ def receiver():
         one.close()
 
 
+def unexpected_problems(logs, expected=()) -> list[str]:
+    """WARNING/ERROR records of these Odoo logs that no `expected` substring explains."""
+    return [f"{log.path.name}: {record}" for log in logs for record in log.problems()
+            if not any(text in record for text in expected)]
+
+
 @pytest.fixture(autouse=True)
 def clean_odoo_logs(request):
-    """After each test: every Odoo log it produced holds no unexpected WARNING/ERROR."""
+    """After each test: every Odoo log it produced holds no unexpected WARNING/ERROR.
+    (A module-scoped server is its fixture's to stop and check.)"""
     if "odoo" not in request.fixturenames:
         yield
         return
     odoo = request.getfixturevalue("odoo")
     odoo.expect_warnings = []
     first_run = odoo.runs
+    started_before = list(odoo.started)
     yield
-    while odoo.started:
-        odoo.started.pop().stop()
-    logs = sorted(odoo.work_dir.glob("*.log"))
-    problems = []
-    for path in logs:
-        if int(path.name.split("-", 1)[0]) <= first_run:
-            continue
-        for record in odoo_env.OdooLog(path).problems():
-            if not any(expected in record for expected in odoo.expect_warnings):
-                problems.append(f"{path.name}: {record}")
+    for server in [one for one in odoo.started if one not in started_before]:
+        odoo.started.remove(server)
+        server.stop()
+    logs = [odoo_env.OdooLog(path) for path in sorted(odoo.work_dir.glob("*.log"))
+            if int(path.name.split("-", 1)[0]) > first_run]
+    problems = unexpected_problems(logs, odoo.expect_warnings)
     assert not problems, "Odoo logged:\n" + "\n".join(problems)

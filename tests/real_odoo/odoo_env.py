@@ -209,6 +209,16 @@ class Odoo:
                                           f"{log.text()[-4000:]}"
         return log
 
+    def shell(self, name: str, config: Path, dbname: str, script: str) -> str:
+        """Run `script` in `odoo-bin shell` (it commits what it wants kept); its standard output."""
+        log = self.log_for(name)
+        completed = subprocess.run(
+            [str(self.python), str(source_tree() / "odoo-bin"), "shell", "-c", str(config),
+             "-d", dbname, "--no-http", f"--logfile={log.path}"],
+            input=script, capture_output=True, text=True, env=self._env(None), timeout=120)
+        assert completed.returncode == 0, completed.stderr[-4000:] + log.text()[-4000:]
+        return completed.stdout
+
     def _env(self, extra):
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("MCP_", "ODOO_STAGE", "PYTHON"))}

@@ -5,6 +5,7 @@ The future `/mcp/v1` endpoint serves `tools/list` from `get_tool_schemas()` and 
 a function `(env, params) -> JSON-serialisable result` registered with `@tool(...)`.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ class ToolError(Exception):
     """A caller's mistake (unknown tool, bad arguments): reported to the caller, never a crash."""
 
 
+READ_GROUP = "base.group_user"  # internal users; the tier of the read-only tools
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
@@ -30,22 +34,38 @@ class Tool:
     handler: Callable[[Any, dict], Any]
     input_schema: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
     read_only: bool = True
+    title: str = ""
+    output_schema: dict | None = None
+    group: str = READ_GROUP  # who may list and call it (an Odoo group's XML id)
 
     def schema(self) -> dict:
         """The tool as MCP's `tools/list` describes it."""
-        return {
+        described = {
             "name": self.name,
+            "title": self.title or self.name.replace("_", " ").capitalize(),
             "description": self.description,
             "inputSchema": self.input_schema,
-            "annotations": {"readOnlyHint": self.read_only},
+            "annotations": {
+                "readOnlyHint": self.read_only,
+                "destructiveHint": not self.read_only,
+                "idempotentHint": self.read_only,
+                "openWorldHint": False,  # this Odoo database, nothing beyond it
+            },
         }
+        if self.output_schema:
+            described["outputSchema"] = self.output_schema
+        return described
 
 
 _REGISTRY: dict[str, Tool] = {}
+_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
-def tool(name, description, properties=None, required=(), read_only=True):
+def tool(name, description, properties=None, required=(), read_only=True, title="",
+         output_schema=None, group=READ_GROUP):
     """Register the decorated function as the tool `name` (MCP tool names: unique, stable)."""
+    if not _NAME.match(name):
+        raise ValueError(f"tool name {name!r}: use [a-z0-9_], at most 64 characters")
     input_schema = {
         "type": "object",
         "properties": dict(properties or {}),
@@ -56,7 +76,8 @@ def tool(name, description, properties=None, required=(), read_only=True):
     def register(handler):
         if name in _REGISTRY:
             raise ValueError(f"tool {name!r} is registered twice")
-        _REGISTRY[name] = Tool(name, description, handler, input_schema, read_only)
+        _REGISTRY[name] = Tool(name, description, handler, input_schema, read_only, title,
+                               output_schema, group)
         return handler
 
     return register

@@ -10,6 +10,20 @@ from .registry import tool
 @tool(
     "server_info",
     "Describe this Odoo server: Odoo and addon versions, database, hostname, stage, uptime.",
+    title="Server information",
+    output_schema={
+        "type": "object",
+        "properties": {
+            "odoo_version": {"type": "string"},
+            "addon_version": {"type": "string"},
+            "database": {"type": "string"},
+            "hostname": {"type": "string"},
+            "odoo_stage": {"type": "string", "description": "production, staging, dev or empty"},
+            "uptime_seconds": {"type": "number"},
+        },
+        "required": ["odoo_version", "addon_version", "database", "hostname", "odoo_stage",
+                     "uptime_seconds"],
+    },
 )
 def server_info(env, params):
     return {
@@ -28,6 +42,19 @@ def server_info(env, params):
     properties={
         "name_contains": {"type": "string", "description": "Keep modules whose name contains this"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "At most this many"},
+    },
+    title="Installed modules",
+    output_schema={
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer", "description": "modules matching, before the limit"},
+            "modules": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "version": {"type": "string"},
+                               "summary": {"type": "string"}},
+                "required": ["name", "version", "summary"]}},
+        },
+        "required": ["count", "modules"],
     },
 )
 def list_installed_modules(env, params):

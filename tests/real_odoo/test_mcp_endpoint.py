@@ -1,0 +1,122 @@
+"""POST /mcp/v1 on real Odoo, through the official MCP SDK client (legacy and auto modes) and
+raw HTTP: API keys, tiers, portal refused, protocol errors."""
+
+import asyncio
+import json
+
+import pytest
+import requests
+
+from .conftest import unexpected_problems
+
+KEYS_SCRIPT = """
+import datetime, inspect, json
+users = env['res.users']
+groups_field = 'group_ids' if 'group_ids' in users._fields else 'groups_id'
+made = {'admin': env.ref('base.user_admin')}
+for login, group in (('mcp_internal', 'base.group_user'), ('mcp_portal', 'base.group_portal')):
+    made[login] = users.create({'name': login, 'login': login,
+                                groups_field: [(6, 0, [env.ref(group).id])]})
+keys = {}
+for login, user in made.items():
+    apikeys = env['res.users.apikeys'].with_user(user)
+    args = ['rpc', 'mcp tests']
+    if 'expiration_date' in inspect.signature(apikeys._generate).parameters:
+        args.append(datetime.datetime.now() + datetime.timedelta(days=1))
+    keys[login] = apikeys._generate(*args)
+env.cr.commit()
+print('KEYS=' + json.dumps(keys))
+"""
+
+
+@pytest.fixture(scope="module")
+def served(odoo, template_db, postgres):
+    import uuid
+    dbname = f"{postgres.prefix}mcp_{uuid.uuid4().hex[:6]}"
+    postgres.query("postgres", f'CREATE DATABASE "{dbname}" TEMPLATE "{template_db}" '
+                               f'OWNER "{postgres.role}"')
+    config = odoo.write_config("mcp")
+    out = odoo.shell("mcp-keys", config, dbname, KEYS_SCRIPT)
+    keys = json.loads(next(line for line in out.splitlines() if line.startswith("KEYS="))[5:])
+    server = odoo.serve("mcp", config, dbname, workers=2)
+    yield server, keys
+    odoo.started.remove(server)
+    server.stop()
+    problems = unexpected_problems([server.log])
+    assert not problems, "Odoo logged:\n" + "\n".join(problems)
+
+
+def post(server, key, body, **headers):
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    headers.setdefault("Accept", "application/json, text/event-stream")
+    return requests.post(f"{server.url}/mcp/v1", data=json.dumps(body) if not isinstance(
+        body, (bytes, str)) else body, headers={"Content-Type": "application/json", **headers},
+        timeout=30)
+
+
+def sdk_session(server, key, mode):
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def run():
+        http_client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        async with http_client, Client(streamable_http_client(f"{server.url}/mcp/v1",
+                                                              http_client=http_client),
+                                       mode=mode) as client:
+            session = client.session
+            version = (session.initialize_result.protocol_version if session.initialize_result
+                       else "2026-07-28")
+            tools = await client.list_tools()
+            called = await client.call_tool("server_info", {})
+            failed = await client.call_tool("list_installed_modules", {"limit": 0})
+            return version, tools, called, failed
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_sdk_client_lists_and_calls_tools(served, mode):
+    server, keys = served
+    version, tools, called, failed = sdk_session(server, keys["admin"], mode)
+    assert version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
+    names = {tool.name for tool in tools.tools}
+    assert {"server_info", "list_installed_modules"} <= names
+    assert not called.is_error
+    assert called.structured_content["database"] == server.dbname
+    assert json.loads(called.content[0].text) == called.structured_content
+    assert failed.is_error  # limit below the schema's minimum: the tool's error, not a protocol one
+
+
+def test_keys_users_and_origins(served):
+    server, keys = served
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert post(server, None, ping).status_code == 401
+    refused = post(server, "not-a-key", ping)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert refused.json()["error"]["code"]
+    assert post(server, keys["mcp_portal"], ping).status_code == 403
+    assert post(server, keys["mcp_internal"], ping).json() == {"jsonrpc": "2.0", "id": 1,
+                                                                "result": {}}
+    assert post(server, keys["admin"], ping, Origin="http://evil.example").status_code == 403
+    assert post(server, keys["admin"], ping, Origin=server.url).status_code == 200
+
+
+def test_protocol_errors(served):
+    server, keys = served
+    key = keys["admin"]
+    assert requests.get(f"{server.url}/mcp/v1", timeout=10).status_code == 405
+    assert post(server, key, "{not json").status_code == 400
+    assert post(server, key, "{not json").json()["error"]["code"] == -32700
+    batch = post(server, key, [{"jsonrpc": "2.0", "id": 1, "method": "ping"}])
+    assert (batch.status_code, batch.json()["error"]["code"]) == (400, -32600)
+    notification = post(server, key, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    assert (notification.status_code, notification.text) == (202, "")
+    unknown = post(server, key, {"jsonrpc": "2.0", "id": 2, "method": "nope/nope"})
+    assert unknown.json()["error"]["code"] == -32601
+    old = post(server, key, {"jsonrpc": "2.0", "id": 3, "method": "ping"},
+               **{"MCP-Protocol-Version": "1999-01-01"})
+    assert old.status_code == 400
+    assert "2025-11-25" in old.json()["error"]["message"]
