@@ -65,6 +65,11 @@ def backend_name():
 # ---------------------------------------------------------------------------
 _TOKEN = re.compile(r"%%|%s|%\((\w+)\)s|now\(\)\s+at\s+time\s+zone\s+'utc'", re.IGNORECASE)
 _ROLLBACK_TO = re.compile(r'\s*ROLLBACK\s+TO\b', re.IGNORECASE)
+# savepoint statements, tracked so that SET TRANSACTION READ ONLY ends where PostgreSQL ends it
+_SAVEPOINT_STMT = re.compile(
+    r'\s*(SAVEPOINT|RELEASE(?:\s+SAVEPOINT)?|ROLLBACK\s+TO(?:\s+SAVEPOINT)?)\s+"?([^"\s;]+)"?\s*;?\s*$',
+    re.IGNORECASE)
+_SET_TRANSACTION_MODE = re.compile(r'\s*SET\s+TRANSACTION\s+READ\s+(ONLY|WRITE)\s*;?\s*$', re.IGNORECASE)
 
 
 def _adapt(value):
@@ -187,6 +192,10 @@ class _SqliteConnection:
             self.raw.execute('PRAGMA query_only = 1')
         self.pid = os.getpid()
         self.aborted = False
+        # open savepoints of the current transaction, outermost first, and how many of them
+        # were open when SET TRANSACTION READ ONLY ran (None: the transaction is read/write)
+        self.savepoints = []
+        self.read_only_depth = None
 
     @property
     def closed(self):
@@ -264,6 +273,45 @@ class _SqliteConnection:
                 probe.close()
         return psycopg2.errors.SerializationFailure('could not serialize access due to concurrent update')
 
+    def set_transaction_mode(self, mode):
+        """PostgreSQL's ``SET TRANSACTION READ ONLY``: the rest of the transaction refuses
+        writes, unless a savepoint opened before it is rolled back to. PostgreSQL refuses
+        ``READ WRITE`` once a read-only transaction ran a query (always the case here)."""
+        if mode.upper() == 'ONLY':
+            if self.read_only_depth is None:
+                self.read_only_depth = len(self.savepoints)
+                self.raw.execute('PRAGMA query_only = 1')
+        elif self.read_only_depth is not None or self.readonly:
+            raise psycopg2.errors.ActiveSqlTransaction(
+                'cannot set transaction read-write mode inside a read-only transaction'
+                if self.savepoints else 'transaction read-write mode must be set before any query')
+
+    def track_savepoint(self, verb, name):
+        verb = verb.split()[0].upper()
+        if verb == 'SAVEPOINT':
+            self.savepoints.append(name)
+            return
+        # RELEASE / ROLLBACK TO: SQLite has already checked that the savepoint exists
+        index = len(self.savepoints) - 1 - self.savepoints[::-1].index(name)
+        if verb == 'RELEASE':
+            del self.savepoints[index:]
+            if self.read_only_depth is not None and self.read_only_depth > index:
+                self.read_only_depth = index   # released into the enclosing (sub)transaction
+        else:
+            del self.savepoints[index + 1:]
+            if self.read_only_depth is not None and self.read_only_depth > index:
+                self._end_read_only()          # undone with everything after the savepoint
+
+    def _end_read_only(self):
+        self.read_only_depth = None
+        if not self.readonly:
+            self.raw.execute('PRAGMA query_only = 0')
+
+    def _end_transaction(self):
+        self.savepoints = []
+        if self.read_only_depth is not None:
+            self._end_read_only()
+
     def commit(self):
         if self.aborted:
             # PostgreSQL answers COMMIT of a failed transaction with ROLLBACK
@@ -274,11 +322,14 @@ class _SqliteConnection:
             except sqlite3.Error as exc:
                 self.rollback()
                 raise _map_sqlite_error(exc) from exc
+            finally:
+                self._end_transaction()
 
     def rollback(self):
         self.aborted = False
         if self.raw.in_transaction:
             self.raw.execute('ROLLBACK')
+        self._end_transaction()
 
     def close(self):
         self.raw.close()
@@ -307,8 +358,16 @@ class _SqliteCursor:
                 'current transaction is aborted, commands ignored until end of transaction block')
         if not cnx.raw.in_transaction:
             cnx.begin()
+        mode = _SET_TRANSACTION_MODE.match(sql)
         try:
+            if mode:
+                cnx.set_transaction_mode(mode.group(1))
+                self._rows, self.description, self.rowcount, self._pos = [], None, -1, 0
+                return
             cur = cnx.run(sql, args)
+            savepoint = _SAVEPOINT_STMT.match(sql)
+            if savepoint:
+                cnx.track_savepoint(savepoint.group(1), savepoint.group(2))
             if cur.description:
                 self._rows = cur.fetchall()
                 self.description = cur.description
@@ -447,13 +506,15 @@ _Pool = ConnectionPool()
 
 class Savepoint:
     """``with cr.savepoint():`` releases on success, rolls back to the
-    savepoint and re-raises on error (odoo/sql_db.py)."""
+    savepoint and re-raises on error (odoo/sql_db.py).  Plain statements, so
+    that it also works on a driver-level cursor (``cr._obj``), as
+    ``TestCursor`` uses it."""
 
     def __init__(self, cr):
         self.name = str(uuid.uuid1())
         self._cr = cr
         self.closed = False
-        cr.execute(SQL('SAVEPOINT %s', SQL.identifier(self.name)))
+        cr.execute(f'SAVEPOINT "{self.name}"')
 
     def __enter__(self):
         return self
@@ -466,12 +527,12 @@ class Savepoint:
             self._close(rollback)
 
     def rollback(self):
-        self._cr.execute(SQL('ROLLBACK TO SAVEPOINT %s', SQL.identifier(self.name)))
+        self._cr.execute(f'ROLLBACK TO SAVEPOINT "{self.name}"')
 
     def _close(self, rollback):
         if rollback:
             self.rollback()
-        self._cr.execute(SQL('RELEASE SAVEPOINT %s', SQL.identifier(self.name)))
+        self._cr.execute(f'RELEASE SAVEPOINT "{self.name}"')
         self.closed = True
 
 
@@ -653,6 +714,154 @@ class Cursor(BaseCursor):
         if self._now is None:
             self._now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
         return self._now
+
+
+class _TestCursor(BaseCursor):
+    """Odoo's test cursor: a pseudo-cursor on top of the test's own cursor
+    (``registry.test_cr``), which keeps one transaction open across the
+    requests of a test and simulates commit, rollback and close with a
+    savepoint.  ``TestCursor`` below (17.0/18.0; 19.0 has it in
+    ``odoo/tests/test_cursor.py``) follows the flavour's code:
+
+    * 17.0: the savepoint is taken on the test cursor when the TestCursor is
+      created (and again on the first execute after a commit); ``rollback``
+      rolls back to it and keeps it; no read-only cursors.
+    * 18.0/19.0: the savepoint is taken lazily on the first execute, on the
+      driver cursor (``cr._obj``: invisible to query counts); a read-only
+      TestCursor then runs ``SET TRANSACTION READ ONLY`` inside it (writes
+      fail with ``ReadOnlySqlTransaction`` until the savepoint is rolled
+      back); ``commit`` releases the savepoint (rolls it back first when
+      read-only), ``rollback`` rolls back to it and releases it.  Opening a
+      read/write TestCursor while the top of the stack is a read-only one
+      whose savepoint exists raises
+      ``Exception('Opening a read/write test cursor from a readonly one')``.
+
+    All: ``commit`` DROPS post-commit callbacks (they never run), ``close``
+    rolls back; a class-level ``_cursors_stack``; the registry's test lock is
+    held from creation to close (it serialises the requests of a test).
+    """
+    _cursors_stack = []
+
+    def _push(self, cursor, lock):
+        super().__init__()
+        self._now = None
+        self._closed = False
+        self._cursor = cursor
+        self._lock = lock
+
+    def _check(self, operation):
+        pass
+
+    def execute(self, *args, **kwargs):
+        if release.SERIE_MAJOR >= 18:
+            assert not self._closed, "Cannot use a closed cursor"
+            self._check_savepoint()
+        elif not self._savepoint:
+            self._savepoint = self._cursor.savepoint(flush=False)
+        return self._cursor.execute(*args, **kwargs)
+
+    def _check_savepoint(self):
+        if not self._savepoint:
+            # on the driver cursor: test artefacts stay out of query counts
+            self._savepoint = Savepoint(self._cursor._obj)
+            if self.readonly:
+                # this simulates a read-only connection, as Odoo does
+                self._cursor._obj.execute('SET TRANSACTION READ ONLY')
+
+    def close(self):
+        if release.SERIE_MAJOR < 18:
+            if not self._closed:
+                self.rollback()
+                self._closed = True
+                if self._savepoint:
+                    self._savepoint.close(rollback=False)
+                self._pop()
+            return
+        if not self._closed:
+            try:
+                self.rollback()
+                if self._savepoint:
+                    self._savepoint.close(rollback=False)
+            finally:
+                self._closed = True
+                self._pop()
+
+    def _pop(self):
+        tos = self._cursors_stack.pop()
+        if tos is not self:
+            _logger.warning("Found different un-closed cursor when trying to close %s: %s", self, tos)
+        self._lock.release()
+
+    def commit(self):
+        self._check('commit')
+        self.flush()
+        if self._savepoint:
+            self._savepoint.close(rollback=release.SERIE_MAJOR >= 18 and self.readonly)
+            self._savepoint = None
+        self.clear()
+        self.prerollback.clear()
+        self.postrollback.clear()
+        self.postcommit.clear()         # TestCursor ignores post-commit hooks
+
+    def rollback(self):
+        self._check('rollback')
+        self.clear()
+        self.postcommit.clear()
+        self.prerollback.run()
+        if self._savepoint:
+            if release.SERIE_MAJOR < 18:
+                self._savepoint.rollback()
+            else:
+                self._savepoint.close(rollback=True)
+                self._savepoint = None
+        self.postrollback.run()
+
+    def __getattr__(self, name):
+        if name.startswith('__') or name in ('_cursor', 'current_test'):
+            raise AttributeError(name)
+        self._check(name)
+        return getattr(self._cursor, name)
+
+    def now(self):
+        """The transaction's timestamp: ``datetime.now()``, as Odoo's TestCursor."""
+        if self._now is None:
+            self._now = datetime.datetime.now()
+        return self._now
+
+
+if release.SERIE_MAJOR < 18:
+    class TestCursor(_TestCursor):
+        _cursors_stack = []
+
+        def __init__(self, cursor, lock):
+            self._push(cursor, lock)
+            # we use a lock to serialize concurrent requests
+            self._lock.acquire()
+            self._cursors_stack.append(self)
+            # the savepoint of the last commit
+            self._savepoint = self._cursor.savepoint(flush=False)
+
+elif release.SERIE_MAJOR == 18:
+    class TestCursor(_TestCursor):
+        _cursors_stack = []
+
+        def __init__(self, cursor, lock, readonly, current_test=None):
+            assert isinstance(cursor, BaseCursor)
+            self.current_test = current_test
+            self._check('__init__')
+            self._push(cursor, lock)
+            self.readonly = readonly
+            self._lock.acquire()
+            last_cursor = self._cursors_stack and self._cursors_stack[-1]
+            if last_cursor and last_cursor.readonly and not readonly and last_cursor._savepoint:
+                # real 18.0 raises with the lock held and the cursor off the stack
+                raise Exception('Opening a read/write test cursor from a readonly one')
+            self._cursors_stack.append(self)
+            self._savepoint = None      # created lazily, on the first execute
+
+        def _check(self, operation):
+            if self.current_test:
+                self.current_test.check_test_cursor(operation)
 
 
 class Connection:

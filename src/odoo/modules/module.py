@@ -50,8 +50,10 @@ _DEFAULT_MANIFEST = {
     'website': '',
 }
 
-# Set to the running test case by real Odoo's test framework; None otherwise.
-current_test = None
+# Set by Odoo's test runner while tests run: 17.0 the module's name (at_install
+# tests; None for post_install ones), 18.0/19.0 True then the running test case.
+# Otherwise None on 17.0, False on 18.0/19.0.
+current_test = None if release.SERIE_MAJOR < 18 else False
 
 
 def initialize_sys_path():

@@ -19,6 +19,17 @@ registry has a read-only pool: 18.0 when ``db_replica_host`` is not False or
 ``test_enable`` is set, 19.0 when ``db_replica_host`` or ``test_enable`` is
 set or ``dev_mode`` has 'replica' (checked when the registry is created);
 otherwise a read/write cursor, as there.
+
+Odoo's test mode (what ``HttpCase`` sets up): 17.0/18.0
+``enter_test_mode(cr)`` (18.0: ``enter_test_mode(cr, test_readonly_enabled=True)``)
+makes ``cursor()`` return an ``odoo.sql_db.TestCursor`` over the test's cursor
+``cr``, serialised by ``test_lock``; ``Registry._lock`` becomes a dummy lock,
+signaling is off (``in_test_mode()``); ``leave_test_mode()`` undoes it.  18.0
+makes a TestCursor read-only only if ``test_readonly_enabled`` (else it logs
+that it ignores the flag).  19.0 has none of these methods (no
+``in_test_mode``, no ``test_cr``): ``odoo.tests.common.BaseCase`` patches
+``registry.cursor`` (``odoo.tests.test_cursor.TestCursor``),
+``Registry._lock``, ``setup_signaling`` and ``check_signaling`` instead.
 """
 import logging
 import threading
@@ -74,8 +85,25 @@ def _sequence_names():
     return ('base_registry_signaling', *(f'base_cache_signaling_{name}' for name in _CACHES_BY_KEY))
 
 
+class DummyRLock:
+    """Dummy reentrant lock, used while running tests (odoo/modules/registry.py)."""
+
+    def acquire(self):
+        pass
+
+    def release(self):
+        pass
+
+    def __enter__(self):
+        self.acquire()
+
+    def __exit__(self, type, value, traceback):
+        self.release()
+
+
 class Registry(Mapping):
     _lock = threading.RLock()
+    _saved_lock = None
     registries = {}     # per process (inherited, then independent, across fork)
 
     def __new__(cls, db_name):
@@ -130,7 +158,9 @@ class Registry(Mapping):
                 self._db_readonly = sql_db.db_connect(db_name, readonly=True)
         else:
             self._db = sql_db.db_connect(db_name)
-        self.test_cr = None
+        if release.SERIE_MAJOR < 19:
+            self.test_cr = None
+            self.test_lock = None
         self._invalidation_flags = threading.local()
         self.__caches = {name: LRU(size) for name, size in _REGISTRY_CACHES.items()}
         self.registry_sequence = None
@@ -172,6 +202,13 @@ class Registry(Mapping):
         def cursor(self, /, readonly=False):
             """A new cursor; ``readonly=True`` asks for one on the read-only
             pool, and gets a read/write one when there is none."""
+            if release.SERIE_MAJOR == 18 and self.test_cr is not None:
+                # in test mode, a proxy over the test's own cursor
+                if readonly and not self.test_readonly_enabled:
+                    _logger.info('Explicitly ignoring readonly flag when generating a cursor')
+                from .module import current_test
+                return sql_db.TestCursor(self.test_cr, self.test_lock,
+                                         readonly and self.test_readonly_enabled, current_test=current_test)
             if readonly and self._db_readonly is not None:
                 if (self._db_readonly_failed_time is None
                         or time.monotonic() > self._db_readonly_failed_time + _REPLICA_RETRY_TIME):
@@ -187,9 +224,58 @@ class Registry(Mapping):
             return self._db.cursor()
     else:
         def cursor(self):
+            if self.test_cr is not None:
+                # in test mode, a proxy over the test's own cursor
+                return sql_db.TestCursor(self.test_cr, self.test_lock)
             return self._db.cursor()
 
-    def in_test_mode(self):
+    if release.SERIE_MAJOR < 19:
+        def in_test_mode(self):
+            return self.test_cr is not None
+
+        if release.SERIE_MAJOR == 18:
+            def enter_test_mode(self, cr, test_readonly_enabled=True):
+                """One cursor serves several requests (HttpCase)."""
+                assert self.test_cr is None
+                self.test_cr = cr
+                self.test_readonly_enabled = test_readonly_enabled
+                self.test_lock = threading.RLock()
+                assert Registry._saved_lock is None
+                Registry._saved_lock = Registry._lock
+                Registry._lock = DummyRLock()
+
+            def leave_test_mode(self):
+                assert self.test_cr is not None
+                self.test_cr = None
+                del self.test_readonly_enabled
+                del self.test_lock
+                assert Registry._saved_lock is not None
+                Registry._lock = Registry._saved_lock
+                Registry._saved_lock = None
+        else:
+            def enter_test_mode(self, cr):
+                """One cursor serves several requests (HttpCase)."""
+                assert self.test_cr is None
+                self.test_cr = cr
+                self.test_lock = threading.RLock()
+                assert Registry._saved_lock is None
+                Registry._saved_lock = Registry._lock
+                Registry._lock = DummyRLock()
+
+            def leave_test_mode(self):
+                assert self.test_cr is not None
+                self.test_cr = None
+                self.test_lock = None
+                assert Registry._saved_lock is not None
+                Registry._lock = Registry._saved_lock
+                Registry._saved_lock = None
+
+    def _sim_in_test_mode(self):
+        """The simulator's own question (19.0 has no ``in_test_mode``): are this
+        registry's cursors TestCursors?  On 19.0 the test framework patched
+        ``cursor`` on the instance."""
+        if release.SERIE_MAJOR >= 19:
+            return 'cursor' in vars(self)
         return self.test_cr is not None
 
     # ------------------------------------------------------------------
@@ -275,7 +361,7 @@ class Registry(Mapping):
             [name])[0][0]
 
     def check_signaling(self):
-        if self.in_test_mode():
+        if self._sim_in_test_mode():
             return self
         registry_sequence, cache_sequences = self.get_sequences()
         if self.registry_sequence != registry_sequence:
@@ -300,7 +386,9 @@ class Registry(Mapping):
         if release.SERIE_MAJOR >= 18 and not self.ready:
             _logger.warning('Calling signal_changes when registry is not ready is not suported')
             return
-        if self.in_test_mode():
+        if self._sim_in_test_mode():
+            # real Odoo signals through the test cursor: inside the test's
+            # transaction, never seen by another process
             self.registry_invalidated = False
             self.cache_invalidated.clear()
             return

@@ -100,6 +100,22 @@ class SimController(http.Controller):
     def cursor(self):
         return request.make_json_response({'readonly': getattr(request.env.cr, 'readonly', None)})
 
+    # a request that opens a cursor of its own, as a registration run inline under test mode does
+    @http.route('/sim/own_cursor', type='http', auth='none', methods=['GET'])
+    def own_cursor(self):
+        return self._own_cursor()
+
+    @http.route('/sim/own_cursor_rw', type='http', auth='none', methods=['GET'], readonly=False)
+    def own_cursor_rw(self):
+        return self._own_cursor()
+
+    def _own_cursor(self):
+        from odoo.modules.registry import Registry
+        request.env.cr.execute("SELECT 1")
+        with Registry(request.db).cursor() as cr:
+            cr.execute("SELECT count(*) FROM ir_config_parameter")
+        return request.make_json_response({'readonly': getattr(request.env.cr, 'readonly', None)})
+
     def _write_and_tell(self, key):
         icp = request.env['ir.config_parameter'].sudo()
         icp.set_param(key, str(int(icp.get_param(key, '0')) + 1))

@@ -1,0 +1,1 @@
+"""odoo.tests: only what Odoo's test mode needs (see common.py)."""
