@@ -1,6 +1,7 @@
 """The addon against six ways real Odoo is stricter than the simulated Odoo once was
 (src/odoo/README.md, "Strict where real Odoo was stricter"): each test fails on an addon that
-ignores the behaviour, on the flavours that have it."""
+ignores the behaviour, on the flavours that have it. Behaviour 2 includes Odoo's test mode (an
+HttpCase): there a read-only route cannot open the read/write cursors the registration needs."""
 
 import json
 import logging
@@ -66,6 +67,46 @@ def test_health_on_a_read_only_cursor_answers_and_registers_once(read_only_pool,
     assert statuses == [200, 200, 200]
     assert receiver.paths() == ["/register"]
     assert not [r for r in caplog.records if "read/write cursor" in r.getMessage()]
+
+
+def test_health_under_odoo_test_mode_registers_once(configured, hostname, client, caplog):
+    """An HttpCase puts the registry in test mode: every cursor is a TestCursor over the test's
+    own, and the registration runs inline inside the health request. On 18/19 a read-only
+    request's TestCursor forbids opening a read/write one ("Opening a read/write test cursor from
+    a readonly one"): the addon's in-Odoo tests failed so on real 18/19."""
+    import odoo.modules.module
+    from odoo.tests.common import HttpCase
+
+    class HealthCase(HttpCase):
+        def runTest(self):
+            pass
+
+    receiver = configured
+    hostname("test-mode-host")
+    saved = odoo.modules.module.current_test
+    HealthCase.setUpClass()
+    try:
+        test = HealthCase()
+        # what Odoo's runner sets: 17 the module's name (at_install), 18/19 the running test
+        odoo.modules.module.current_test = "odoo_dev_mcp" if flavour() == "17.0" else test
+        test.setUp()
+        try:
+            with caplog.at_level(logging.WARNING):
+                status = test.url_open("/mcp/v1/health").status_code
+                wait_threads()
+            reported = test.env["ir.config_parameter"].get_param("mcp.last_hostname")
+        finally:
+            test.doCleanups()
+    finally:
+        odoo.modules.module.current_test = saved
+        HealthCase.doClassCleanups()
+    errors = [(r.getMessage(), repr(r.exc_info[1]) if r.exc_info else None)
+              for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+    assert status == 200
+    assert [call["json"]["hostname"] for call in receiver.calls if call["path"] == "/register"] \
+        == ["test-mode-host"]
+    assert reported == "test-mode-host"          # seen by the test, in its own transaction
 
 
 @pytest.fixture
