@@ -255,7 +255,12 @@ class Environment(Mapping):
 
     @property
     def company(self):
-        raise NotImplementedError("companies are not simulated")
+        """As in Odoo: the first of the context's allowed_company_ids, else the user's company
+        (multi-company access checks are not simulated)."""
+        company_ids = self.context.get('allowed_company_ids') or []
+        if company_ids:
+            return self['res.company'].browse(company_ids[0])
+        return self.user.company_id.with_env(self)
 
     @property
     def lang(self):

@@ -13,7 +13,8 @@ field of a record from the database, ``write`` and ``fields_get``; NOT by
 19.0's ``onchange`` checks the model's create/write access), the transaction
 cache (stale after raw SQL until invalidated), delayed writes (flushed before
 search/unlink/commit/savepoint), ``Invalid field`` errors, SQL constraints.
-Record rules, computed stored fields, translations, companies: not simulated.
+``_read_group`` (the 17/18/19 signature; groups computed in Python). Record rules, computed
+stored fields, translations, multi-company: not simulated.
 """
 import logging
 from collections import defaultdict
@@ -27,6 +28,10 @@ _logger = logging.getLogger(__name__)
 
 LOG_ACCESS_COLUMNS = ['create_uid', 'create_date', 'write_uid', 'write_date']
 MAGIC_COLUMNS = ['id'] + LOG_ACCESS_COLUMNS
+
+# Odoo's READ_GROUP_AGGREGATE keys (17.0/18.0/19.0)
+_SIM_AGGREGATES = ('sum', 'avg', 'max', 'min', 'bool_and', 'bool_or', 'array_agg', 'recordset',
+                   'count', 'count_distinct')
 
 _OPERATION_LABEL = {'read': 'access', 'write': 'modify', 'create': 'create', 'unlink': 'delete'}
 
@@ -439,8 +444,9 @@ class BaseModel(metaclass=MetaModel):
         if not self._has_field_access(field, operation):
             raise self._field_access_error([field.name], operation)
 
-    def has_access(self, operation):
-        return self.check_access_rights(operation, raise_exception=False)
+    if release.SERIE_MAJOR >= 18:  # 17.0 has only check_access_rights(op, raise_exception=False)
+        def has_access(self, operation):
+            return self.check_access_rights(operation, raise_exception=False)
 
     # ------------------------------------------------------------------
     # cache / flush
@@ -876,10 +882,165 @@ class BaseModel(metaclass=MetaModel):
                     'store': bool(field.column), 'help': field.help}
             if field.relational:
                 desc['relation'] = field.comodel_name
+            if field.type == 'selection':
+                selection = field.args.get('selection')
+                if isinstance(selection, str):
+                    selection = getattr(self, selection)()
+                elif callable(selection):
+                    selection = selection(self)
+                desc['selection'] = [list(pair) for pair in selection or []] + [
+                    list(pair) for pair in field.args.get('selection_add', [])
+                    if isinstance(pair, (tuple, list)) and len(pair) == 2]
             if attributes:
                 desc = {k: v for k, v in desc.items() if k in attributes}
             result[name] = desc
         return result
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None,
+                    order=None):
+        """Odoo's ``_read_group`` (same signature on 17.0, 18.0 and 19.0): one tuple per group,
+        the groupby values then the aggregates. Groups are computed in Python over the matching
+        records: ``having`` and ``order`` other than the default are not simulated (refused);
+        many2one groups are ordered by id, not by the comodel's ``_order``; date granularities
+        day/week/month/quarter/year give the first day of the period, as on PostgreSQL."""
+        self.check_access_rights('read')
+        if having or order:
+            raise NotImplementedError("_read_group: having/order are not simulated")
+        groupby = [spec.strip() for spec in groupby if isinstance(spec, str) and spec.strip()]
+        parsed_groupby = [self._sim_read_group_spec(spec, aggregate=False) for spec in groupby]
+        parsed_aggregates = [self._sim_read_group_spec(spec, aggregate=True) for spec in aggregates]
+        records = self.search(domain)
+        if not records:
+            if not groupby:
+                return [tuple(self._sim_read_group_empty(spec, func) for spec, _f, func in
+                              parsed_aggregates)]
+            return []
+        groups = defaultdict(list)
+        for rec in records:
+            key = tuple(self._sim_group_value(rec, fname, granularity)
+                        for fname, granularity in parsed_groupby)
+            groups[key].append(rec)
+        keys = sorted(groups, key=lambda key: tuple((value is None, value if value is not None
+                                                     else 0) for value in key))
+        keys = keys[offset:offset + limit if limit else None]
+        result = []
+        for key in keys:
+            recs = groups[key]
+            row = []
+            for (fname, _granularity), value in zip(parsed_groupby, key, strict=True):
+                field = self._fields[fname]
+                if field.relational or fname == 'id':
+                    model = self.env[field.comodel_name if field.relational else self._name]
+                    row.append(model.browse(value) if value else model)
+                else:
+                    row.append(value if value is not None else False)
+            for spec, fname, func in parsed_aggregates:
+                row.append(self._sim_aggregate(recs, spec, fname, func))
+            result.append(tuple(row))
+        return result
+
+    def _sim_read_group_spec(self, spec, aggregate):
+        if aggregate and spec == '__count':
+            return spec, None, None
+        fname, _, func = spec.partition(':')
+        if fname not in self._fields:
+            raise ValueError(f"Invalid field {fname!r} on model {self._name!r}"
+                             + (f" for {spec!r}." if aggregate else ""))
+        self._check_field_access(self._fields[fname], 'read')
+        if not aggregate:
+            field = self._fields[fname]
+            if func and func not in ('day', 'week', 'month', 'quarter', 'year'):
+                raise ValueError(f"Invalid granularity {func!r} for {spec!r}")
+            if field.type in ('date', 'datetime') and func:
+                return fname, func
+            if func:
+                raise ValueError(f"Granularity set on a no-datetime field or property: {spec!r}")
+            if not (field.column or field.type == 'many2many'):
+                raise ValueError(f"Field {field} is not a stored field, only stored fields "
+                                 f"(regular or many2many) are valid for the 'groupby' parameter")
+            return fname, None
+        if not func:
+            raise ValueError(f"Aggregate method is mandatory for {fname!r}")
+        if func not in _SIM_AGGREGATES:
+            raise ValueError(f"Invalid aggregate method {func!r} for {spec!r}.")
+        field = self._fields[fname]
+        if func == 'recordset' and not (field.relational or fname == 'id'):
+            raise ValueError(f"Aggregate method {func!r} can be only used on relational field "
+                             f"(or id) (for {spec!r}).")
+        return spec, fname, func
+
+    def _sim_group_value(self, rec, fname, granularity):
+        field = self._fields[fname]
+        if fname == 'id':
+            return rec.id
+        value = rec[fname]
+        if field.relational:
+            return value.id or None
+        if field.type == 'boolean':
+            return bool(value)
+        if value is False or value is None:
+            return None
+        if granularity:
+            import datetime
+            day = value.date() if isinstance(value, datetime.datetime) else value
+            if granularity == 'week':
+                day = day - datetime.timedelta(days=day.weekday())
+            elif granularity == 'month':
+                day = day.replace(day=1)
+            elif granularity == 'quarter':
+                day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+            elif granularity == 'year':
+                day = day.replace(month=1, day=1)
+            return day if field.type == 'date' else datetime.datetime.combine(day, datetime.time())
+        return value
+
+    def _sim_read_group_empty(self, spec, func):
+        if spec == '__count' or func in ('count', 'count_distinct'):
+            return 0
+        if func == 'array_agg':
+            return []
+        fname = spec.partition(':')[0]
+        field = self._fields[fname]
+        if func == 'recordset':
+            return self.env[field.comodel_name] if field.relational else self.env[self._name]
+        return False
+
+    def _sim_aggregate(self, recs, spec, fname, func):
+        if spec == '__count':
+            return len(recs)
+        field = self._fields[fname]
+        if fname == 'id':
+            values = [rec.id for rec in recs]
+        elif field.relational:
+            values = [rec[fname].id or None for rec in recs] if field.type == 'many2one' else \
+                [id_ for rec in recs for id_ in rec[fname].ids]
+        else:
+            values = [None if rec[fname] is False and field.type != 'boolean' else rec[fname]
+                      for rec in recs]
+        present = [value for value in values if value is not None]
+        if func == 'count':
+            return len(present)
+        if func == 'count_distinct':
+            return len(set(present))
+        if func == 'array_agg':
+            return values
+        if func == 'recordset':
+            model = self.env[field.comodel_name if field.relational else self._name]
+            return model.browse(list(unique(present)))
+        if not present:
+            return False
+        if func == 'sum':
+            return sum(present)
+        if func == 'avg':
+            return sum(present) / len(present)
+        if func == 'min':
+            return min(present)
+        if func == 'max':
+            return max(present)
+        if func == 'bool_and':
+            return all(present)
+        return any(present)  # bool_or
 
     @api.model
     def name_search(self, name='', domain=None, operator='ilike', limit=100):

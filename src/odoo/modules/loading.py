@@ -127,7 +127,8 @@ def _bootstrap_base(env):
     group_public = xmlid('group_public', Groups.create({'name': 'Public'}))
     xmlid('group_portal', Groups.create({'name': 'Portal'}))
     xmlid('group_no_one', Groups.create({'name': 'Technical Features'}))
-    Users = env['res.users']
+    company = xmlid('main_company', env['res.company'].create({'name': 'My Company'}))
+    Users = env['res.users'].with_context(allowed_company_ids=[company.id])
     gfield = Users._groups_field_name()
     xmlid('user_root', Users.create({'name': 'OdooBot', 'login': '__system__', 'active': False,
                                       gfield: [group_user.id, group_manager.id, group_system.id]}))

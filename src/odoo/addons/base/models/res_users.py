@@ -17,6 +17,16 @@ class Groups(models.Model):
     comment = fields.Text()
 
 
+class Company(models.Model):
+    _name = "res.company"
+    _description = 'Companies'
+    _order = 'sequence, name'
+
+    name = fields.Char(string='Company Name', required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+
+
 def _default_groups(self):
     group = self.env.ref('base.group_user', raise_if_not_found=False)
     return [group.id] if group else []
@@ -31,6 +41,8 @@ class Users(models.Model):
     login = fields.Char(required=True, help="Used to log into the system")
     active = fields.Boolean(default=True)
     share = fields.Boolean(default=False)
+    company_id = fields.Many2one('res.company', string='Company', required=True,
+                                 default=lambda self: self.env.company.id)
     locals()[GROUPS_FIELD] = fields.Many2many(
         'res.groups', 'res_groups_users_rel', 'uid', 'gid', string='Groups', default=_default_groups)
 
