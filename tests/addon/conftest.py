@@ -264,5 +264,50 @@ def silent_server():
     listener.close()
 
 
+# ---------------------------------------------------------------- POST /mcp/v1
+
+@pytest.fixture
+def keys(env_factory):
+    """An API key for the admin, an internal user and a portal user."""
+    with env_factory() as env:
+        users = env["res.users"]
+        groups = users._groups_field_name()
+        made = {
+            "admin": env.ref("base.user_admin"),
+            "internal": users.create({"name": "Internal", "login": "internal",
+                                      groups: [env.ref("base.group_user").id]}),
+            "portal": users.create({"name": "Portal", "login": "portal", "share": True,
+                                    groups: [env.ref("base.group_portal").id]}),
+        }
+        ids = {login: user.id for login, user in made.items()}
+    keys = {}
+    for login, uid in ids.items():
+        with env_factory(uid=uid) as env:
+            keys[login] = env["res.users.apikeys"]._generate("rpc", "mcp test", "2099-01-01 00:00:00")
+    return keys
+
+
+@pytest.fixture
+def mcp(client, keys, hostname):
+    def post(body, key="admin", **headers):
+        if key:
+            headers["Authorization"] = f"Bearer {keys.get(key, key)}"
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        response = client.post("/mcp/v1", data=data, headers={
+            "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+            **headers})
+        response.body = response.get_json(silent=True)
+        return response
+    return post
+
+
+def request(method, params=None, id_=1):
+    message = {"jsonrpc": "2.0", "id": id_, "method": method}
+    if params is not None:
+        message["params"] = params
+    return message
+
+
+
 def flavour():
     return os.environ.get("ODOO_SIM_VERSION", "17.0")

@@ -120,3 +120,62 @@ def test_protocol_errors(served):
                **{"MCP-Protocol-Version": "1999-01-01"})
     assert old.status_code == 400
     assert "2025-11-25" in old.json()["error"]["message"]
+
+
+def call(server, key, name, arguments=None):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments or {}}}
+    return post(server, key, body).json()["result"]
+
+
+def test_read_tools_as_an_internal_user(served):
+    """The read tier on real Odoo: as the key's user, errors as isError results, JSON-safe."""
+    import jsonschema
+    server, keys = served
+    internal = keys["mcp_internal"]
+    tools = {tool["name"]: tool for tool in post(server, internal, {
+        "jsonrpc": "2.0", "id": 1, "method": "tools/list"}).json()["result"]["tools"]}
+
+    def ok(name, arguments=None, key=internal):
+        result = call(server, key, name, arguments)
+        assert result["isError"] is False, result
+        jsonschema.validate(result["structuredContent"], tools[name]["outputSchema"])
+        return result["structuredContent"]
+
+    info = ok("instance_info")
+    assert info["database"] == server.dbname and info["edition"] == "community"
+    assert info["user"]["login"] == "mcp_internal" and info["company"]["name"]
+    models = {row["model"] for row in ok("list_models")["models"]}
+    assert "res.partner" in models and "ir.config_parameter" not in models
+    fields = {row["name"]: row for row in ok("get_model_fields", {"model": "res.partner"})["fields"]}
+    assert fields["country_id"]["relation"] == "res.country" and fields["type"]["selection"]
+    rows = ok("search_read", {"model": "res.users", "domain": [["login", "=", "admin"]],
+                              "fields": ["name", "company_id", "create_date", "image_128"]})
+    assert rows["count"] == 1 and rows["omitted_fields"] == ["image_128"]
+    assert isinstance(rows["records"][0]["company_id"], list)
+    assert "T" in rows["records"][0]["create_date"]
+    assert ok("search_read", {"model": "res.partner", "limit": 1})["count"] == 1
+    assert ok("count_records", {"model": "res.users"})["count"] >= 2
+    record = ok("get_record", {"model": "res.partner", "id": info["company"]["id"],
+                               "fields": ["name"]})
+    assert record["record"]["id"] == info["company"]["id"]
+    groups = ok("read_group", {"model": "res.partner", "groupby": ["type"],
+                               "aggregates": ["id:count"]})["groups"]
+    assert groups and all(group["__count"] == group["id:count"] for group in groups)
+    dated = ok("read_group", {"model": "res.partner", "groupby": ["create_date:month"]})
+    assert isinstance(dated["groups"][0]["create_date:month"], str)
+    modules = ok("list_modules", {"name_contains": "odoo_dev_mcp"})["modules"]
+    assert modules[0]["installed_version"] == modules[0]["available_version"]
+    base = ok("get_module_info", {"name": "web"})
+    assert {"name": "base", "state": "installed"} in base["dependencies"]
+    assert ok("resolve_xmlid", {"xmlid": "base.user_admin"})["model"] == "res.users"
+
+    for name, arguments in (("search_read", {"model": "ir.config_parameter"}),
+                            ("count_records", {"model": "ir.cron"}),
+                            ("read_group", {"model": "ir.cron", "groupby": ["active"]}),
+                            ("resolve_xmlid", {"xmlid": "odoo_dev_mcp.ir_cron_mcp_heartbeat"}),
+                            ("search_read", {"model": "res.partner", "domain": [["nope", "=", 1]]})):
+        refused = call(server, internal, name, arguments)
+        assert refused["isError"] is True and "structuredContent" not in refused, (name, refused)
+    assert ok("resolve_xmlid", {"xmlid": "odoo_dev_mcp.ir_cron_mcp_heartbeat"},
+              key=keys["admin"])["model"] == "ir.cron"

@@ -1,1 +1,1 @@
-from . import registry, server_tools  # noqa: F401  (server_tools registers itself on import)
+from . import read_tools, registry, server_tools  # noqa: F401  (tool modules register on import)
