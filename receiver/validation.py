@@ -49,6 +49,8 @@ _STRING_FIELDS = frozenset(
         "started_at",
         "status",
         "timestamp",
+        "mcp_url",
+        "database_uuid",
     }
 )
 
@@ -163,6 +165,8 @@ class _KnownFields(msgspec.Struct, forbid_unknown_fields=True):
     started_at: _String | _Unset = _UNSET
     status: _String | _Unset = _UNSET
     timestamp: _String | _Unset = _UNSET
+    mcp_url: _String | _Unset = _UNSET
+    database_uuid: _String | _Unset = _UNSET
     capabilities: _StringList | _Unset = _UNSET
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] | _Unset = _UNSET
     ip_addresses: _KnownAddresses | _Unset = _UNSET
@@ -185,6 +189,7 @@ def _addon_heartbeat_type(name: str, string: Any, string_list: Any,
         [("server_id", _ServerId), ("hostname", string), ("ip_addresses", addresses),
          ("port", _Port), ("transport", string), ("version", string), ("odoo_version", string),
          ("database", string), ("capabilities", string_list), ("odoo_stage", string),
+         ("mcp_url", string), ("database_uuid", string),
          ("status", string), ("timestamp", string), ("uptime_seconds", _Uptime)],
         forbid_unknown_fields=True, gc=False)
 

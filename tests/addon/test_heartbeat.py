@@ -39,7 +39,7 @@ def test_enriched_heartbeat_contains_full_server_info(send, mocked):
     body = sent_json(mocked)
     assert set(body) == {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
                          "odoo_version", "database", "capabilities", "odoo_stage",
-                         "status", "timestamp", "uptime_seconds"}
+                         "mcp_url", "database_uuid", "status", "timestamp", "uptime_seconds"}
     assert body["status"] == "healthy"
     assert isinstance(body["uptime_seconds"], float)
 

@@ -6,8 +6,9 @@ import pytest
 
 from .conftest import ADDONS, flavour
 
-PAYLOAD_FIELDS = {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
-                  "odoo_version", "database", "capabilities", "odoo_stage"}
+SEED_FIELDS = {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
+               "odoo_version", "database", "capabilities", "odoo_stage"}
+PAYLOAD_FIELDS = SEED_FIELDS | {"mcp_url", "database_uuid"}
 
 
 @pytest.fixture
@@ -20,8 +21,15 @@ def build(env_factory, hostname):
     return build_
 
 
-def test_payload_has_exactly_the_ten_fields(build):
+def test_payload_has_the_ten_seed_fields_and_where_agents_connect(build):
     assert set(build()) == PAYLOAD_FIELDS
+
+
+def test_mcp_url_and_database_uuid(build, set_params):
+    set_params(web__base__url="https://erp.example.com/", database__uuid="0f1e2d3c")
+    payload = build()
+    assert payload["mcp_url"] == "https://erp.example.com/mcp/v1"
+    assert payload["database_uuid"] == "0f1e2d3c"
 
 
 def test_payload_values(build, dbname):

@@ -5,7 +5,8 @@ import uuid
 from . import odoo_env
 
 PAYLOAD_FIELDS = {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
-                  "odoo_version", "database", "capabilities", "odoo_stage", "started_at"}
+                  "odoo_version", "database", "capabilities", "odoo_stage", "started_at",
+                  "mcp_url", "database_uuid"}
 
 
 def test_install_registers_once_after_commit(odoo, postgres, receiver):
@@ -33,6 +34,8 @@ def test_install_registers_once_after_commit(odoo, postgres, receiver):
     assert payload["database"] == dbname
     assert payload["server_id"] == f"{dbname}_fresh-install"
     assert payload["odoo_version"].startswith(odoo_env.version().split(".")[0])
+    assert payload["mcp_url"].endswith("/mcp/v1")
+    assert len(payload["database_uuid"]) == 36
     assert fleet.heartbeats() == []
     rows = postgres.query(dbname, "SELECT value FROM ir_config_parameter WHERE key = %s",
                           ("mcp.last_hostname",))

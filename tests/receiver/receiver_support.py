@@ -135,6 +135,8 @@ def enriched_payload(server_id: str, **overrides) -> dict:
         "database": "mcp17",
         "capabilities": ["create_record", "search_read", "write_record"],
         "odoo_stage": "staging",
+        "mcp_url": "https://mcp17.odoo.com/mcp/v1",
+        "database_uuid": "5c7f3a2e-8d51-11ee-b9d1-0242ac120002",
         "status": "healthy",
         "timestamp": "2025-06-01T12:00:00Z",
         "uptime_seconds": 120.5,

@@ -12,7 +12,8 @@ TEST_ADDONS = HERE / "addons"
 START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc).timestamp()
 
 PAYLOAD_FIELDS = {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
-                  "odoo_version", "database", "capabilities", "odoo_stage"}
+                  "odoo_version", "database", "capabilities", "odoo_stage", "mcp_url",
+                  "database_uuid"}
 HEARTBEAT_FIELDS = PAYLOAD_FIELDS | {"status", "timestamp", "uptime_seconds"}
 REGISTER_FIELDS = PAYLOAD_FIELDS | {"started_at"}
 # The addon's time bounds (services/phone_home.py): a health answer never waits on the network; a

@@ -189,11 +189,18 @@ def _advertised_port(configured) -> int:
     return port if 0 < port < 65536 else int(config.get("http_port") or 8069)
 
 
+MCP_PATH = "/mcp/v1"
+
+
 def _build_server_payload(env) -> dict:
-    """The ten fields both registration and heartbeat carry (seed 001, Shared Server Payload Builder)."""
+    """What both registration and heartbeat carry: the seed's ten fields (seed 001, Shared Server
+    Payload Builder), plus where agents connect (`mcp_url`) and the database's own identity, which
+    survives rebuilds (`database_uuid`)."""
     hostname = get_server_hostname()
     database = env.cr.dbname
+    icp = env["ir.config_parameter"].sudo()
     _url, _token, port = _settings(env)
+    base_url = (icp.get_param("web.base.url") or "").rstrip("/")
     return {
         "server_id": f"{database}_{hostname}",
         "hostname": hostname,
@@ -205,6 +212,8 @@ def _build_server_payload(env) -> dict:
         "database": database,
         "capabilities": sorted(get_tool_registry()),
         "odoo_stage": get_odoo_stage(),
+        "mcp_url": f"{base_url}{MCP_PATH}" if base_url else "",
+        "database_uuid": icp.get_param("database.uuid") or "",
     }
 
 

@@ -9,13 +9,14 @@ from ..services import phone_home
 from .common import ReceiverMixin
 
 PAYLOAD_FIELDS = {"server_id", "hostname", "ip_addresses", "port", "transport", "version",
-                  "odoo_version", "database", "capabilities", "odoo_stage"}
+                  "odoo_version", "database", "capabilities", "odoo_stage", "mcp_url",
+                  "database_uuid"}
 
 
 @tagged("post_install", "-at_install")
 class TestPhoneHome(ReceiverMixin, TransactionCase):
 
-    def test_payload_has_exactly_the_ten_fields(self):
+    def test_payload_has_the_seed_fields_and_where_agents_connect(self):
         payload = phone_home._build_server_payload(self.env)
         self.assertEqual(set(payload), PAYLOAD_FIELDS)
         self.assertEqual(payload["server_id"], f"{self.env.cr.dbname}_{payload['hostname']}")
