@@ -2,7 +2,8 @@
 
 A production server (installed, rebuilt twice: once with traffic, once without), a staging build
 (a neutralized copy of production's database, ODOO_STAGE=staging) and a dev server, a few health
-requests and a few simulated minutes. Then the summary, the fleet as GET /servers shows it, and
+requests and a few simulated minutes, and an agent's view of production (the MCP SDK client
+listing its tools and calling one). Then the summary, the fleet as GET /servers shows it, and
 the URL to look at. With a terminal on stdin the receiver keeps serving until Ctrl-C; otherwise
 (CI, tox) it is stopped and the demo exits 0.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .agent import agent_view
 from .receiver_process import ReceiverError, ReceiverProcess
 from .report import render_summary, render_text
 from .simulation import Simulation, run_and_report
@@ -46,6 +48,9 @@ def run_fleet(sim: Simulation, say=print) -> None:
     sim.advance(30)
     prod.rebuild()
     sim.advance_minutes(2)
+
+    say("  production, as an AI agent sees it through the MCP endpoint:")
+    agent_view(prod, say)
 
 
 def _fleet_table(servers: list[dict]) -> list[str]:

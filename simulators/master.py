@@ -384,6 +384,8 @@ class Master:
                 return self._recycle(message.get("worker"), bool(message.get("hard")))
             if command == "release_db":
                 return self._release_db()
+            if command == "api_key":
+                return self._api_key()
             if command == "stop":
                 self._stop()
                 return {"ok": True}
@@ -438,6 +440,17 @@ class Master:
         self._wait_until_serving([new])
         self.writer.emit("worker_recycled", worker=new.name, old_pid=old.pid, new_pid=new.pid, hard=hard)
         return {"ok": True, "old_pid": old.pid, "new_pid": new.pid}
+
+    def _api_key(self) -> dict:
+        """A new API key of the admin user, for an agent: what a user makes in Odoo's preferences."""
+        from odoo import SUPERUSER_ID, api
+        from odoo.modules.registry import Registry
+
+        with Registry(self.spec["dbname"]).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            apikeys = env["res.users.apikeys"].with_user(env.ref("base.user_admin"))
+            key = apikeys._generate("rpc", "simulators demo agent", None)
+        return {"ok": True, "key": key}
 
     def _release_db(self) -> dict:
         from odoo import sql_db

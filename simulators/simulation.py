@@ -362,6 +362,13 @@ class SimulatedServer:
                                   f"{exc}\n{_tail(log)}") from exc
         return answer
 
+    def api_key(self) -> str:
+        """An API key of this server's admin user (for an MCP client)."""
+        answer = self._request({"cmd": "api_key"}, 30.0)
+        if not answer.get("ok"):
+            raise SimulationError(f"{self.name}: no API key: {answer.get('error')}")
+        return answer["key"]
+
     # -- traffic and time
     def health_burst(self, n: int, *, path: str = "/mcp/v1/health", wait: bool = True) -> BurstResult:
         """`n` concurrent GET requests on the workers, then (wait=True) until their threads finish.

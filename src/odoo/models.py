@@ -206,6 +206,10 @@ class BaseModel(metaclass=MetaModel):
     def __len__(self):
         return len(self._ids)
 
+    def __int__(self):
+        # real Odoo too (models.py): so env(user=record) and with_user(record) take a record
+        return self.id or 0
+
     def __iter__(self):
         for id_ in self._ids:
             yield self._browse(self.env, (id_,), self._prefetch_ids)

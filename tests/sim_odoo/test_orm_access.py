@@ -108,3 +108,12 @@ def test_env_ref_and_xmlids(env_factory):
         assert env.ref('sim_good.nope', raise_if_not_found=False) is None
         with pytest.raises(ValueError):
             env.ref('sim_good.nope')
+
+
+def test_a_record_converts_to_its_id_as_in_odoo(env_factory):
+    """Real Odoo's BaseModel.__int__: env(user=record), with_user(record) take records."""
+    with env_factory() as env:
+        admin = env.ref("base.user_admin")
+        assert int(admin) == admin.id
+        assert int(env["res.users"]) == 0
+        assert env["res.users"].with_user(admin).env.uid == admin.id
