@@ -1,4 +1,5 @@
 from . import (
+    ir_actions,  # noqa: F401
     ir_config_parameter,  # noqa: F401
     ir_cron,  # noqa: F401
     ir_http,  # noqa: F401

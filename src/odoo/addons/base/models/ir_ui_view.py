@@ -1,11 +1,21 @@
 """ir.ui.view, reduced to storage and validation: the arch must parse, and
 every ``<field name="...">`` must exist on the view's model, otherwise the
 record (hence the module install) fails, like real Odoo's ``_check_xml``.
-Inheritance specs are not applied (xpath targets are not checked)."""
+Inheritance specs are not applied (xpath targets are not checked).
+
+The view type is a selection, as there: 17.0 calls the list view ``tree``, 18.0
+and 19.0 ``list``, and each refuses the other's (the type is taken from the
+arch's root tag, so a ``<tree>`` arch fails to load on 18.0/19.0 and a
+``<list>`` one on 17.0)."""
 import xml.etree.ElementTree as ET
 
-from odoo import api, fields, models
+from odoo import api, fields, models, release
 from odoo.exceptions import ValidationError
+
+_LIST = ('tree', 'Tree') if release.SERIE_MAJOR < 18 else ('list', 'List')
+VIEW_TYPES = [_LIST, ('form', 'Form'), ('graph', 'Graph'), ('pivot', 'Pivot'),
+              ('calendar', 'Calendar'), ('gantt', 'Gantt'), ('kanban', 'Kanban'),
+              ('search', 'Search'), ('qweb', 'QWeb')]
 
 
 class View(models.Model):
@@ -17,7 +27,7 @@ class View(models.Model):
     model = fields.Char(index=True)
     key = fields.Char(index=True)
     priority = fields.Integer(string='Sequence', default=16, required=True)
-    type = fields.Char(string='View Type')
+    type = fields.Selection(VIEW_TYPES, string='View Type')
     arch_db = fields.Text(string='Arch Blob')
     arch = fields.Text(string='View Architecture', compute='_compute_arch', store=False)
     inherit_id = fields.Many2one('ir.ui.view', string='Inherited View', ondelete='restrict', index=True)
