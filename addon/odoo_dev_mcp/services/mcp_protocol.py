@@ -14,6 +14,8 @@ Keeping no session is what lets any prefork worker, and any rebuilt container, a
 
 import base64
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 HANDSHAKE_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
@@ -78,6 +80,17 @@ class Answer:
 
 
 @dataclass
+class ToolCallReport:
+    """What one `tools/call` request came to, for the caller's audit: `outcome` is `ok`, `tool_error`
+    (an `isError` result) or `protocol_error` (a JSON-RPC error: unknown tool, bad params or
+    envelope); `name`/`arguments` as sent (None when absent or not of the right type)."""
+    name: str | None
+    arguments: dict | None
+    outcome: str
+    duration_ms: int
+
+
+@dataclass
 class ServerInfo:
     name: str
     version: str
@@ -120,8 +133,11 @@ def _unsupported(requested) -> ProtocolError:
         {"supported": list(SUPPORTED_VERSIONS), "requested": requested})
 
 
-def handle(body: bytes, headers, tools: ToolSet, server: ServerInfo) -> Answer:
-    """One POSTed JSON-RPC message. `headers`: a case-insensitive mapping (werkzeug's)."""
+def handle(body: bytes, headers, tools: ToolSet, server: ServerInfo,
+           on_tool_call: Callable[[ToolCallReport], None] | None = None) -> Answer:
+    """One POSTed JSON-RPC message. `headers`: a case-insensitive mapping (werkzeug's).
+    `on_tool_call`, if given, is called once per `tools/call` request that reaches dispatch,
+    after the tool ran, with a `ToolCallReport`."""
     try:
         message = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -150,6 +166,23 @@ def handle(body: bytes, headers, tools: ToolSet, server: ServerInfo) -> Answer:
     params = params or {}
     header_version = headers.get("MCP-Protocol-Version")
     modern = header_version is not None and header_version not in HANDSHAKE_VERSIONS
+    started = time.perf_counter()
+    answer = _answer(message, request_id, method, params, headers, header_version, modern, tools,
+                     server)
+    if on_tool_call is not None and method == "tools/call":
+        body = answer.body or {}
+        outcome = ("protocol_error" if "error" in body
+                   else "tool_error" if body.get("result", {}).get("isError") else "ok")
+        name, arguments = params.get("name"), params.get("arguments")
+        on_tool_call(ToolCallReport(
+            name if isinstance(name, str) else None,
+            arguments if isinstance(arguments, dict) else None,
+            outcome, round((time.perf_counter() - started) * 1000)))
+    return answer
+
+
+def _answer(message, request_id, method, params, headers, header_version, modern, tools,
+            server) -> Answer:
     try:
         if modern:
             _check_modern_envelope(message, params, headers, header_version)
