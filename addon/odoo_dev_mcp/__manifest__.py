@@ -17,8 +17,10 @@ an enriched heartbeat every minute.
     "depends": ["base"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "security/ir.model.access.csv",
         "data/ir_cron.xml",
         "views/res_config_settings_views.xml",
+        "views/mcp_audit_log_views.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

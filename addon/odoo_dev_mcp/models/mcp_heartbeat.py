@@ -28,9 +28,11 @@ class McpHeartbeat(models.AbstractModel):
         return phone_home.send_heartbeat(self.env)
 
     @api.model
-    def _make_cron_repeat_forever(self):
+    def _make_cron_repeat_forever(self, *xmlids):
         """Odoo 17's ir.cron runs a job `numbercall` times (default once); 18 and 19 dropped the
-        field and refuse records that set it. Called from the data file, portable to all three."""
-        cron = self.env.ref("odoo_dev_mcp.ir_cron_mcp_heartbeat", raise_if_not_found=False)
-        if cron and "numbercall" in cron._fields:
-            cron.sudo().write({"numbercall": -1})
+        field and refuse records that set it. Called from the data file with the crons' XML ids
+        (default: the heartbeat), portable to all three."""
+        for xmlid in xmlids or ("odoo_dev_mcp.ir_cron_mcp_heartbeat",):
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            if cron and "numbercall" in cron._fields:
+                cron.sudo().write({"numbercall": -1})

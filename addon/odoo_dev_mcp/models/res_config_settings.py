@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from ..services import phone_home, registration
 
 ADMIN_GROUP = "base.group_system"
-ADMIN_ONLY_FIELDS = ("mcp_phone_home_url", "mcp_phone_home_token")
+ADMIN_ONLY_FIELDS = ("mcp_phone_home_url", "mcp_phone_home_token", "mcp_read_only")
 
 
 class ResConfigSettings(models.TransientModel):
@@ -33,6 +33,13 @@ class ResConfigSettings(models.TransientModel):
         string="Advertised MCP port",
         config_parameter=phone_home.PORT_KEY,
         help="Port agents should use to reach this server. 0: Odoo's own HTTP port.",
+    )
+
+    mcp_read_only = fields.Boolean(
+        string="MCP read-only",
+        config_parameter="mcp.read_only",
+        groups=ADMIN_GROUP,
+        help="Tools that change data are neither listed nor callable, whatever the user's groups.",
     )
 
     @api.model
