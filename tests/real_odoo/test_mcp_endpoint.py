@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from . import odoo_env
 from .conftest import unexpected_problems
 
 KEYS_SCRIPT = """
@@ -39,10 +40,11 @@ def served(odoo, template_db, postgres):
     out = odoo.shell("mcp-keys", config, dbname, KEYS_SCRIPT)
     keys = json.loads(next(line for line in out.splitlines() if line.startswith("KEYS="))[5:])
     server = odoo.serve("mcp", config, dbname, workers=2)
+    server.expect_warnings = []  # what a test's own calls make this server log, by substring
     yield server, keys
     odoo.started.remove(server)
     server.stop()
-    problems = unexpected_problems([server.log])
+    problems = unexpected_problems([server.log], server.expect_warnings)
     assert not problems, "Odoo logged:\n" + "\n".join(problems)
 
 
@@ -179,3 +181,97 @@ def test_read_tools_as_an_internal_user(served):
         assert refused["isError"] is True and "structuredContent" not in refused, (name, refused)
     assert ok("resolve_xmlid", {"xmlid": "odoo_dev_mcp.ir_cron_mcp_heartbeat"},
               key=keys["admin"])["model"] == "ir.cron"
+
+
+# ---------------------------------------------------------------- safety and audit
+
+def xmlrpc_as(server, login, key):
+    import xmlrpc.client
+    common = xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/common")
+    uid = common.authenticate(server.dbname, login, key, {})
+    assert uid, login
+    models = xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/object", allow_none=True)
+
+    def call(model, method, *args, **kwargs):
+        try:
+            return models.execute_kw(server.dbname, uid, key, model, method, list(args), kwargs)
+        except xmlrpc.client.Fault as fault:
+            return f"Fault: {fault.faultString}"
+    return call
+
+
+def test_audit_row_per_call_read_by_admins_only(served, postgres):
+    server, keys = served
+    before = postgres.query(server.dbname, "SELECT coalesce(max(id), 0) FROM mcp_audit_log")[0][0]
+    assert call(server, keys["mcp_internal"], "search_read", {
+        "model": "res.partner", "limit": 1, "domain": [["name", "!=", "password"]]})["isError"] is False
+    assert call(server, keys["mcp_internal"], "list_installed_modules", {"limit": 0})["isError"]
+    assert post(server, "not-a-key", {"jsonrpc": "2.0", "id": 1, "method": "ping"}).status_code == 401
+    rows = postgres.query(server.dbname, """
+        SELECT u.login, a.api_key_name, a.tool, a.outcome, a.arguments, a.duration_ms,
+               a.remote_addr, a.user_agent
+          FROM mcp_audit_log a LEFT JOIN res_users u ON u.id = a.user_id
+         WHERE a.id > %s ORDER BY a.id""", (before,))
+    assert [(row[0], row[1], row[2], row[3]) for row in rows] == [
+        ("mcp_internal", "mcp tests", "search_read", "ok"),
+        ("mcp_internal", "mcp tests", "list_installed_modules", "tool_error"),
+        (None, None, "ping", "refused")]
+    assert json.loads(rows[0][4])["model"] == "res.partner"
+    assert all(row[5] is not None and row[5] >= 0 for row in rows)
+    assert rows[0][6] == "127.0.0.1" and rows[0][7].startswith("python-requests")
+
+    # 18/19 log refused ORM calls at WARNING; 19 warns that XML-RPC is deprecated
+    server.expect_warnings += ["'MCP audit log' (mcp.audit.log) records",
+                               "endpoints are deprecated in Odoo 19"]
+    admin = xmlrpc_as(server, "admin", keys["admin"])
+    seen = admin("mcp.audit.log", "search_read", [["id", ">", before]], fields=["tool", "outcome"])
+    assert [row["tool"] for row in seen] == ["ping", "list_installed_modules", "search_read"]
+    assert admin("mcp.audit.log", "create", {"tool": "forged", "outcome": "ok"}).startswith("Fault")
+    internal = xmlrpc_as(server, "mcp_internal", keys["mcp_internal"])
+    assert internal("mcp.audit.log", "search_read", [], fields=["tool"]).startswith("Fault")
+
+
+def test_rate_limit_429_across_workers(served, postgres):
+    import time
+    server, keys = served
+    server.expect_warnings += ["endpoints are deprecated in Odoo 19"]
+    admin = xmlrpc_as(server, "admin", keys["admin"])
+    key = keys["mcp_internal"]
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    if time.gmtime().tm_sec > 45:  # keep the calls inside one minute window
+        time.sleep(61 - time.gmtime().tm_sec)
+    admin("ir.config_parameter", "set_param", "mcp.rate_limit_per_minute", "3")
+    postgres.query(server.dbname, "DELETE FROM mcp_rate_window")  # the earlier tests' calls
+    try:
+        answers = [post(server, key, ping) for _ in range(4)]  # two workers share the count
+        assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+        limited = answers[-1]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert limited.json()["error"]["code"] == -32000
+        assert post(server, keys["admin"], ping).status_code == 200  # a count per user
+    finally:
+        admin("ir.config_parameter", "set_param", "mcp.rate_limit_per_minute", False)
+    outcome = postgres.query(server.dbname, "SELECT outcome FROM mcp_audit_log ORDER BY id DESC "
+                                            "LIMIT 1")[0][0]
+    assert outcome == "rate_limited"
+
+
+def test_audit_views_menu_and_retention_cron_installed(served, postgres):
+    server, _keys = served
+    views = dict(postgres.query(server.dbname, "SELECT type, arch_db::text FROM ir_ui_view "
+                                               "WHERE model = 'mcp.audit.log'"))
+    list_type = "tree" if odoo_env.major() == 17 else "list"
+    assert set(views) == {list_type, "form", "search"}
+    (view_mode,), = postgres.query(server.dbname, "SELECT view_mode FROM ir_act_window "
+                                                  "WHERE res_model = 'mcp.audit.log'")
+    assert view_mode == f"{list_type},form"
+    assert postgres.query(server.dbname, """
+        SELECT count(*) FROM ir_ui_menu m JOIN ir_model_data d ON d.res_id = m.id
+         AND d.model = 'ir.ui.menu' AND d.module = 'odoo_dev_mcp'""")[0][0] == 2
+    columns = {row[0] for row in postgres.query(server.dbname, """
+        SELECT column_name FROM information_schema.columns WHERE table_name = 'ir_cron'""")}
+    extra = ", c.numbercall" if "numbercall" in columns else ""
+    (cron,) = postgres.query(server.dbname, f"""
+        SELECT c.active, c.interval_type{extra} FROM ir_cron c JOIN ir_model_data d
+            ON d.res_id = c.id AND d.model = 'ir.cron' AND d.name = 'ir_cron_mcp_audit_retention'""")
+    assert cron[:2] == (True, "days") and (not extra or cron[2] == -1)
