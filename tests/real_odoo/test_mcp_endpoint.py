@@ -275,3 +275,20 @@ def test_audit_views_menu_and_retention_cron_installed(served, postgres):
         SELECT c.active, c.interval_type{extra} FROM ir_cron c JOIN ir_model_data d
             ON d.res_id = c.id AND d.model = 'ir.cron' AND d.name = 'ir_cron_mcp_audit_retention'""")
     assert cron[:2] == (True, "days") and (not extra or cron[2] == -1)
+
+
+def test_concurrent_calls_are_all_counted_without_errors(served, postgres):
+    """8 clients at once on two workers: every call answered, every call counted once, and no
+    SerializationFailure in the log (the served fixture checks it)."""
+    from concurrent.futures import ThreadPoolExecutor
+    server, keys = served
+    postgres.query(server.dbname, "DELETE FROM mcp_rate_window")
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: post(server, keys["admin"], ping).status_code,
+                                 range(80)))
+    assert statuses == [200] * 80
+    (total,), = postgres.query(server.dbname, """
+        SELECT coalesce(sum(w.calls), 0) FROM mcp_rate_window w
+          JOIN res_users u ON u.id = w.user_id WHERE u.login = 'admin'""")
+    assert total == 80
