@@ -223,3 +223,16 @@ def test_official_sdk_client(served_over_http, mode):
     names = [tool.name for tool in tools.tools]
     assert names == sorted(names) and {"list_installed_modules", "server_info"} <= set(names)
     assert called.structured_content["hostname"] == "host-a"
+
+
+def test_dns_rebinding_the_attackers_host_is_no_allowed_origin(mcp):
+    """Under DNS rebinding the browser sends the attacker's name as Host and as Origin."""
+    evil = mcp(request("ping"), Origin="http://evil.example", Host="evil.example")
+    assert evil.status_code == 403
+    assert mcp(request("ping"), Origin="http://localhost:8069", Host="localhost:8069").status_code == 200
+
+
+def test_header_values_are_compared_without_surrounding_whitespace(mcp):
+    spaced = modern(mcp, "tools/call", {"name": "server_info"}, name="  server_info\t",
+                    **{"Mcp-Method": " tools/call "})
+    assert spaced.status_code == 200

@@ -19,6 +19,7 @@ _logger = logging.getLogger(__name__)
 
 API_KEY_SCOPES = ("odoo_dev_mcp", "rpc")  # a key of either scope (or a global key) opens MCP
 ALLOWED_ORIGINS_KEY = "mcp.allowed_origins"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 RATE_LIMITED = -32000  # JSON-RPC's implementation-defined server error range; HTTP 429 says why
 READ_ONLY_KEY = "mcp.read_only"  # on: tools that write are neither listed nor callable
 SERVER = mcp_protocol.ServerInfo(
@@ -101,7 +102,7 @@ class McpEndpoint(http.Controller):
             return self._error(404, -32600, "No database selected: run Odoo with one database, "
                                             "a --db-filter, or (19) send X-Odoo-Database")
         origin = httprequest.headers.get("Origin")
-        if origin and origin.lower() not in self._allowed_origins():
+        if origin and not self._origin_allowed(origin):
             return self._refuse(403, f"Origin {origin} is not allowed")
         user = self._authenticate()
         if user is None:
@@ -165,13 +166,18 @@ class McpEndpoint(http.Controller):
         return request.make_json_response(mcp_protocol.error_body(None, code, message),
                                           status=status, headers=list(headers))
 
-    def _allowed_origins(self):
+    def _origin_allowed(self, origin):
+        """A browser's Origin: loopback (any port), `web.base.url`'s, or one an admin listed in
+        `mcp.allowed_origins`. Never the request's own Host: under DNS rebinding the attacker's
+        name is both the Host and the Origin."""
+        if urlsplit(origin).hostname in LOOPBACK_HOSTS:
+            return True
         icp = request.env["ir.config_parameter"].sudo()
-        allowed = {_origin(request.httprequest.host_url), _origin(icp.get_param("web.base.url"))}
+        allowed = {_origin(icp.get_param("web.base.url"))}
         configured = icp.get_param(ALLOWED_ORIGINS_KEY) or ""
         allowed.update(_origin(item.strip()) for item in configured.split(","))
         allowed.discard("")
-        return allowed
+        return origin.lower() in allowed
 
     def _authenticate(self):
         """The API key's user, or None. Cookie sessions are not looked at."""

@@ -117,7 +117,9 @@ def error_body(request_id, code, message, data=None) -> dict:
 
 
 def _header_value(raw):
-    """A header as sent: `=?base64?...?=` carries UTF-8 that plain header values cannot."""
+    """A header's value without the optional whitespace around it (RFC 9110 5.5); the form
+    `=?base64?...?=` carries UTF-8 that plain header values cannot."""
+    raw = raw.strip(" \t") if raw is not None else None
     if raw and raw.startswith("=?base64?") and raw.endswith("?="):
         try:
             return base64.b64decode(raw[9:-2], validate=True).decode()
@@ -164,7 +166,7 @@ def handle(body: bytes, headers, tools: ToolSet, server: ServerInfo,
         return Answer(400, error_body(request_id, INVALID_REQUEST,
                                       "Invalid Request: method must be a string, params an object"))
     params = params or {}
-    header_version = headers.get("MCP-Protocol-Version")
+    header_version = _header_value(headers.get("MCP-Protocol-Version"))
     modern = header_version is not None and header_version not in HANDSHAKE_VERSIONS
     started = time.perf_counter()
     answer = _answer(message, request_id, method, params, headers, header_version, modern, tools,
@@ -212,7 +214,7 @@ def _check_modern_envelope(message, params, headers, header_version):
     if meta[PROTOCOL_VERSION_META] != header_version:
         raise ProtocolError(HEADER_MISMATCH, "MCP-Protocol-Version header does not match "
                                              "params._meta's protocol version")
-    if headers.get("Mcp-Method") != message["method"]:
+    if _header_value(headers.get("Mcp-Method")) != message["method"]:
         raise ProtocolError(HEADER_MISMATCH, "Mcp-Method header does not match the body's method")
     if message["method"] == "tools/call" and params.get("name") is not None \
             and _header_value(headers.get("Mcp-Name")) != params.get("name"):
